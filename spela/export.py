@@ -1,0 +1,275 @@
+"""Conversion of Keras models to TFLite/LiteRT with builtin ops only, and inspection."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from spela import ops
+from spela.layers.spectral import _SpectralLayer
+
+__all__ = ["ExportError", "QUANTIZE_MODES", "run_tflite", "tflite_op_names", "to_tflite"]
+
+QUANTIZE_MODES = (None, "float16", "dynamic", "int8")
+
+
+class ExportError(ValueError):
+    """A model cannot be converted to a TFLite graph of builtin ops (the message says why)."""
+
+
+def _spectral_layers(model: keras.Model) -> list[_SpectralLayer]:
+    return [layer for layer in model._flatten_layers() if isinstance(layer, _SpectralLayer)]
+
+
+def _check_layers(model: keras.Model, quantize: str | None) -> None:
+    for layer in _spectral_layers(model):
+        if layer.backend != "rfft":
+            continue
+        if not ops.is_power_of_two(layer.n_fft):
+            raise ExportError(
+                f"layer {layer.name!r} uses backend='rfft' with n_fft={layer.n_fft}, but "
+                "TFLite's RFFT2D kernel accepts only power-of-two FFT lengths; "
+                "rebuild it with backend='matmul' (or 'auto')"
+            )
+        if quantize == "int8":
+            raise ExportError(
+                f"layer {layer.name!r} uses backend='rfft', which has no int8 kernel; "
+                "full-integer quantization needs backend='matmul'"
+            )
+
+
+def _representative_dataset(model: keras.Model, data):
+    if data is None:
+        raise ValueError("quantize='int8' needs representative_data (a few typical inputs)")
+    single_input = len(model.inputs) == 1
+    if isinstance(data, np.ndarray | tf.Tensor):
+        data = [data]
+
+    def generate():
+        for batch in data:
+            items = [batch] if single_input else list(batch)
+            arrays = [np.asarray(item, dtype=np.float32) for item in items]
+            for i in range(arrays[0].shape[0]):
+                yield [a[i : i + 1] for a in arrays]
+
+    return generate
+
+
+def to_tflite(
+    model: keras.Model,
+    quantize: str | None = None,
+    representative_data: np.ndarray | Iterable | None = None,
+    batch_size: int | None = 1,
+) -> bytes:
+    """Convert a Keras model to a TFLite flatbuffer made of builtin ops only.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A functional or sequential model with known inputs.
+    quantize : {None, "float16", "dynamic", "int8"}, default None
+        ``None`` keeps float32. ``"float16"`` stores weights in float16.
+        ``"dynamic"`` stores weights in int8 and quantizes activations at run
+        time. ``"int8"`` quantizes weights and activations to int8
+        (``TFLITE_BUILTINS_INT8``) with float32 input and output; it needs
+        ``representative_data`` and the ``"matmul"`` STFT backend.
+    representative_data : array or iterable of arrays, optional
+        Typical inputs for ``"int8"`` calibration: an array ``(examples, ...)``
+        or an iterable of such batches (tuples of them for multi-input models).
+    batch_size : int or None, default 1
+        Fixed batch size of the exported graph (1 suits on-device streaming);
+        ``None`` exports a resizable batch dimension.
+
+    Returns
+    -------
+    bytes
+        The ``.tflite`` flatbuffer.
+
+    Raises
+    ------
+    ExportError
+        If the graph needs ops outside TFLite's builtins (the message lists them),
+        an ``rfft`` STFT has a non-power-of-two ``n_fft``, or ``"int8"`` meets
+        an ``rfft`` STFT.
+
+    Examples
+    --------
+    >>> import keras, spela
+    >>> from spela.export import to_tflite, tflite_op_names
+    >>> model = keras.Sequential([keras.Input((16000,)), spela.Spectrogram(512, hop_length=256)])
+    >>> "RFFT2D" in tflite_op_names(to_tflite(model))
+    True
+    """
+    if quantize not in QUANTIZE_MODES:
+        raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if not getattr(model, "inputs", None):
+        raise ValueError("model must be a built functional or sequential model with inputs")
+    _check_layers(model, quantize)
+
+    specs = [tf.TensorSpec([batch_size, *x.shape[1:]], x.dtype) for x in model.inputs]
+    single_input = len(specs) == 1
+
+    @tf.function
+    def serve(*inputs):
+        return model(inputs[0] if single_input else list(inputs), training=False)
+
+    # Freezing turns weights (such as fixed DFT kernels) into constants; left as
+    # resource variables they would become VAR_HANDLE/READ_VARIABLE ops.
+    concrete = convert_variables_to_constants_v2(serve.get_concrete_function(*specs))
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "int8":
+        converter.representative_dataset = _representative_dataset(model, representative_data)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    try:
+        flatbuffer = converter.convert()
+    except Exception as error:  # the converter raises several private error types
+        message = str(error)
+        missing = sorted(set(re.findall(r"\btf\.(\w+)", message)))
+        detail = f" ops not in TFLite builtins: {', '.join(missing)}." if missing else ""
+        raise ExportError(f"TFLite conversion failed.{detail}\n{message}") from None
+    _check_flatbuffer(flatbuffer)
+    return flatbuffer
+
+
+def _load_flatbuffer(model_bytes: bytes):
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    return flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
+
+
+def _builtin_names() -> dict[int, str]:
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    return {
+        value: name
+        for name, value in vars(schema.BuiltinOperator).items()
+        if not name.startswith("_")
+    }
+
+
+def _operator_names(model) -> list[str]:
+    names = _builtin_names()
+    codes = []
+    for code in model.operatorCodes:
+        builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+        if names.get(builtin) == "CUSTOM":
+            custom = code.customCode
+            codes.append(custom.decode() if isinstance(custom, bytes) else str(custom))
+        else:
+            codes.append(names.get(builtin, f"UNKNOWN_{builtin}"))
+    return [codes[op.opcodeIndex] for graph in model.subgraphs for op in graph.operators]
+
+
+def tflite_op_names(model_bytes: bytes) -> list[str]:
+    """Names of the operators of a TFLite model, in execution order.
+
+    Parameters
+    ----------
+    model_bytes : bytes
+        A ``.tflite`` flatbuffer.
+
+    Returns
+    -------
+    list of str
+        One name per operator (``"CONV_2D"``, ``"RFFT2D"``, ...), all subgraphs;
+        custom and Flex ops appear under their custom names (``"FlexConj"``).
+    """
+    return _operator_names(_load_flatbuffer(model_bytes))
+
+
+def _check_flatbuffer(model_bytes: bytes) -> None:
+    model = _load_flatbuffer(model_bytes)
+    names = _operator_names(model)
+    builtin = set(_builtin_names().values()) - {"CUSTOM"}
+    foreign = sorted({name for name in names if name not in builtin})
+    if foreign:
+        raise ExportError(f"converted graph has ops that are not TFLite builtins: {foreign}")
+    for graph in model.subgraphs:
+        for op in graph.operators:
+            if _operator_names_one(model, op) != "RFFT2D":
+                continue
+            buffer = model.buffers[graph.tensors[op.inputs[1]].buffer].data
+            if buffer is None:
+                continue
+            lengths = np.frombuffer(bytes(bytearray(buffer)), dtype=np.int32)
+            if not all(ops.is_power_of_two(int(n)) for n in lengths):
+                raise ExportError(
+                    f"RFFT2D with fft_length {lengths.tolist()}: TFLite runs only "
+                    "power-of-two FFT lengths; use spela's backend='matmul'"
+                )
+
+
+def _operator_names_one(model, op) -> str:
+    code = model.operatorCodes[op.opcodeIndex]
+    return _builtin_names().get(max(code.builtinCode, code.deprecatedBuiltinCode), "")
+
+
+def run_tflite(
+    model_bytes: bytes, inputs: np.ndarray | Sequence[np.ndarray], num_threads: int = 1
+) -> np.ndarray | list[np.ndarray]:
+    """Run a TFLite model with the LiteRT interpreter.
+
+    Parameters
+    ----------
+    model_bytes : bytes
+        A ``.tflite`` flatbuffer.
+    inputs : array or sequence of arrays
+        One array per model input, each ``(batch, ...)``. A model exported with
+        a fixed batch of 1 is run once per example.
+    num_threads : int, default 1
+        Interpreter threads.
+
+    Returns
+    -------
+    np.ndarray or list of np.ndarray
+        The output (a list for several outputs), ``(batch, ...)``.
+
+    Raises
+    ------
+    ImportError
+        If ``ai-edge-litert`` is missing (``pip install "spela[litert]"``).
+    """
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as error:
+        raise ImportError(
+            "run_tflite needs the LiteRT interpreter: pip install 'spela[litert]' "
+            "(the ai-edge-litert package)"
+        ) from error
+    arrays = [np.asarray(inputs)] if isinstance(inputs, np.ndarray) else list(inputs)
+    interpreter = Interpreter(model_content=model_bytes, num_threads=num_threads)
+    details = interpreter.get_input_details()
+    if len(details) != len(arrays):
+        raise ValueError(f"model has {len(details)} inputs, got {len(arrays)} arrays")
+    batch = arrays[0].shape[0]
+    fixed_batch = all(d["shape_signature"][0] != -1 for d in details)
+    if fixed_batch and details[0]["shape"][0] != batch:
+        step = int(details[0]["shape"][0])
+        pieces = [
+            run_tflite(model_bytes, [a[i : i + step] for a in arrays], num_threads)
+            for i in range(0, batch, step)
+        ]
+        if isinstance(pieces[0], list):
+            return [np.concatenate(parts) for parts in zip(*pieces, strict=True)]
+        return np.concatenate(pieces)
+    for detail, array in zip(details, arrays, strict=True):
+        if tuple(detail["shape"]) != array.shape:
+            interpreter.resize_tensor_input(detail["index"], array.shape)
+    interpreter.allocate_tensors()
+    for detail, array in zip(details, arrays, strict=True):
+        interpreter.set_tensor(detail["index"], array.astype(detail["dtype"]))
+    interpreter.invoke()
+    outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
+    return outputs[0] if len(outputs) == 1 else outputs

@@ -1,0 +1,270 @@
+"""Keras layers for the short-time Fourier transform and spectrograms."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from spela import filters, ops
+
+__all__ = ["STFT", "Spectrogram"]
+
+STFT_OUTPUTS = ("real_imag", "complex")
+
+
+def _require_tensorflow_backend() -> None:
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            "spela layers run on Keras' TensorFlow backend; set KERAS_BACKEND=tensorflow "
+            f"(the current backend is {keras.backend.backend()!r})"
+        )
+
+
+class _SpectralLayer(keras.layers.Layer):
+    """Shared configuration, validation and shape logic of the STFT layers."""
+
+    def __init__(
+        self,
+        n_fft: int = 2048,
+        hop_length: int | None = None,
+        win_length: int | None = None,
+        window: str | tuple = "hann",
+        center: bool = True,
+        pad_mode: str = "constant",
+        backend: str = "auto",
+        trainable: bool = False,
+        **kwargs,
+    ):
+        _require_tensorflow_backend()
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(trainable=trainable, autocast=False, **kwargs)
+        if isinstance(window, list):
+            window = tuple(window)
+        self.hop_length, self._window_values = ops._check_stft_arguments(
+            n_fft, hop_length, win_length, window
+        )
+        self.n_fft = int(n_fft)
+        self.win_length = self.n_fft if win_length is None else int(win_length)
+        self.window = window
+        if not isinstance(center, bool):
+            raise TypeError(f"center must be True or False, got {center!r}")
+        self.center = center
+        if pad_mode not in ops.PAD_MODES:
+            raise ValueError(f"pad_mode must be one of {ops.PAD_MODES}, got {pad_mode!r}")
+        self.pad_mode = pad_mode
+        self.backend = ops.resolve_backend(backend, self.n_fft, trainable=trainable)
+        self.kernel = None
+
+    @property
+    def n_bins(self) -> int:
+        """Number of frequency bins, ``n_fft // 2 + 1``."""
+        return self.n_fft // 2 + 1
+
+    def _check_input_shape(self, input_shape) -> None:
+        if len(input_shape) not in (2, 3):
+            raise ValueError(
+                f"{type(self).__name__} expects input of shape (batch, samples) or "
+                f"(batch, samples, channels), got shape {tuple(input_shape)}"
+            )
+        length = input_shape[1]
+        if length is None:
+            return
+        if not self.center and length < self.n_fft:
+            raise ValueError(
+                f"input has {length} samples, fewer than n_fft={self.n_fft}; "
+                "use center=True or a smaller n_fft"
+            )
+        if self.center and self.pad_mode == "reflect" and length <= self.n_fft // 2:
+            raise ValueError(
+                f"pad_mode='reflect' needs more than n_fft // 2 = {self.n_fft // 2} "
+                f"samples, input has {length}"
+            )
+
+    def build(self, input_shape):
+        self._check_input_shape(input_shape)
+        if self.backend == "matmul":
+            initial = filters.dft_kernel(self.n_fft, self._window_values)
+            self.kernel = self.add_weight(
+                name="dft_kernel",
+                shape=initial.shape,
+                initializer=keras.initializers.Constant(initial),
+                trainable=self.trainable,
+                dtype="float32",
+            )
+
+    def _num_frames(self, length):
+        if length is None:
+            return None
+        return ops.num_frames(length, self.n_fft, self.hop_length, self.center)
+
+    def _transform(self, inputs) -> tuple[tf.Tensor, tf.Tensor, int | None]:
+        """Real and imaginary parts ``(batch * ch, frames, bins)`` and the channel count."""
+        inputs = ops._as_float32_signal(inputs, name=f"{type(self).__name__} input")
+        channels = None
+        if inputs.shape.rank == 3:
+            channels = inputs.shape[-1]
+            inputs = ops.fold_channels(inputs)
+        real, imag = ops.stft(
+            inputs,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            win_length=self.win_length,
+            window=self.window,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            backend=self.backend,
+            kernel=None if self.kernel is None else tf.convert_to_tensor(self.kernel),
+        )
+        return real, imag, channels
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            win_length=self.win_length,
+            window=self.window,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            # The resolved backend, so a saved model reloads with the same graph
+            # and weights even if the "auto" rule changes.
+            backend=self.backend,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="spela")
+class STFT(_SpectralLayer):
+    """Short-time Fourier transform layer, numerically as ``librosa.stft``.
+
+    Parameters
+    ----------
+    n_fft : int, default 2048
+        FFT length in samples, >= 2 (any integer; see ``backend``).
+    hop_length : int, optional
+        Hop between frames in samples, ``1 <= hop_length <= n_fft``;
+        default ``n_fft // 4``.
+    win_length : int, optional
+        Window length in samples, ``<= n_fft``, zero-padded to ``n_fft`` and
+        centred; default ``n_fft``.
+    window : str or tuple, default "hann"
+        Periodic window name for ``scipy.signal.get_window`` (``"hann"``,
+        ``"hamming"``, ``"blackman"``, ``("kaiser", 8.0)``, ...).
+    center : bool, default True
+        Pad ``n_fft // 2`` samples on both sides so frame ``t`` is centred at
+        sample ``t * hop_length`` (librosa); False starts frame 0 at sample 0
+        (tf.signal, Kaldi).
+    pad_mode : {"constant", "reflect"}, default "constant"
+        Padding for ``center=True``: zeros (librosa >= 0.10) or mirror.
+    backend : {"auto", "rfft", "matmul"}, default "auto"
+        ``"rfft"``: FFT (RFFT2D in TFLite; power-of-two ``n_fft`` only after
+        export). ``"matmul"``: DFT kernel applied as a strided convolution
+        (CONV_2D; int8-quantizable, GPU-delegate friendly, trainable).
+        ``"auto"`` picks ``"rfft"`` for a fixed power-of-two ``n_fft`` and
+        ``"matmul"`` otherwise.
+    output_format : {"real_imag", "complex"}, default "real_imag"
+        ``"real_imag"`` stacks real and imaginary parts in a trailing axis of
+        size 2 (converts to TFLite); ``"complex"`` returns complex64 (TensorFlow
+        only: TFLite has no builtin op that builds complex tensors).
+    trainable : bool, default False
+        Make the ``"matmul"`` DFT kernel a trainable weight, initialised to the
+        windowed DFT.
+
+    Input shape
+    -----------
+    ``(batch, samples)`` or ``(batch, samples, channels)``, float, audio in [-1, 1].
+
+    Output shape
+    ------------
+    ``(batch, frames, bins, 2)`` or ``(batch, frames, bins, channels, 2)``
+    (``"real_imag"``); without the trailing 2 for ``"complex"``. ``bins`` is
+    ``n_fft // 2 + 1``; ``frames`` is ``1 + samples // hop_length`` when centred,
+    ``1 + (samples - n_fft) // hop_length`` otherwise.
+
+    Examples
+    --------
+    >>> import keras, spela
+    >>> x = keras.Input((16000,))
+    >>> spela.STFT(n_fft=512, hop_length=160)(x).shape
+    (None, 101, 257, 2)
+    """
+
+    def __init__(self, n_fft: int = 2048, *, output_format: str = "real_imag", **kwargs):
+        super().__init__(n_fft=n_fft, **kwargs)
+        if output_format not in STFT_OUTPUTS:
+            raise ValueError(f"output_format must be one of {STFT_OUTPUTS}, got {output_format!r}")
+        self.output_format = output_format
+
+    def call(self, inputs):
+        real, imag, channels = self._transform(inputs)
+        if self.output_format == "complex":
+            result = tf.complex(real, imag)
+            return result if channels is None else ops.unfold_channels(result, channels)
+        result = tf.stack([real, imag], axis=-1)
+        return result if channels is None else ops.unfold_channels(result, channels, axis=-2)
+
+    def compute_output_shape(self, input_shape):
+        self._check_input_shape(input_shape)
+        shape = (input_shape[0], self._num_frames(input_shape[1]), self.n_bins)
+        if len(input_shape) == 3:
+            shape += (input_shape[2],)
+        return shape + ((2,) if self.output_format == "real_imag" else ())
+
+    def compute_output_spec(self, inputs):
+        dtype = "complex64" if self.output_format == "complex" else "float32"
+        return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=dtype)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["output_format"] = self.output_format
+        return config
+
+
+@keras.saving.register_keras_serializable(package="spela")
+class Spectrogram(_SpectralLayer):
+    """Magnitude or power spectrogram layer, as ``abs(librosa.stft(...)) ** power``.
+
+    Parameters
+    ----------
+    n_fft, hop_length, win_length, window, center, pad_mode, backend, trainable
+        As for :class:`STFT`.
+    power : {1.0, 2.0}, default 2.0
+        1 for the magnitude ``|X|``, 2 for the power ``|X|**2``.
+
+    Input shape
+    -----------
+    ``(batch, samples)`` or ``(batch, samples, channels)``, float.
+
+    Output shape
+    ------------
+    ``(batch, frames, n_fft // 2 + 1)`` or ``(batch, frames, n_fft // 2 + 1, channels)``,
+    float32, channels last.
+
+    Examples
+    --------
+    >>> import keras, spela
+    >>> x = keras.Input((16000,))
+    >>> spela.Spectrogram(n_fft=400, hop_length=160)(x).shape
+    (None, 101, 201)
+    """
+
+    def __init__(self, n_fft: int = 2048, *, power: float = 2.0, **kwargs):
+        super().__init__(n_fft=n_fft, **kwargs)
+        if isinstance(power, bool) or power not in (1, 2):
+            raise ValueError(f"power must be 1.0 (magnitude) or 2.0 (power), got {power!r}")
+        self.power = float(power)
+
+    def call(self, inputs):
+        real, imag, channels = self._transform(inputs)
+        result = ops.power(real, imag) if self.power == 2.0 else ops.magnitude(real, imag)
+        return result if channels is None else ops.unfold_channels(result, channels)
+
+    def compute_output_shape(self, input_shape):
+        self._check_input_shape(input_shape)
+        shape = (input_shape[0], self._num_frames(input_shape[1]), self.n_bins)
+        return shape + ((input_shape[2],) if len(input_shape) == 3 else ())
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["power"] = self.power
+        return config
