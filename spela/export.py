@@ -123,7 +123,7 @@ def to_tflite(
     # Freezing turns weights (such as fixed DFT kernels) into constants; left as
     # resource variables they would become VAR_HANDLE/READ_VARIABLE ops.
     concrete = convert_variables_to_constants_v2(serve.get_concrete_function(*specs))
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

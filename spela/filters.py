@@ -231,8 +231,8 @@ def mel_filterbank(
         raise ValueError(f"need 0 <= f_min < f_max, got f_min={f_min}, f_max={f_max}")
     if f_max > nyquist:
         raise ValueError(
-            f"f_max={f_max} Hz exceeds the Nyquist frequency {nyquist} Hz "
-            f"(sample_rate / 2); allowed range is (f_min, {nyquist}]"
+            f"f_max={f_max:g} Hz exceeds the Nyquist frequency {nyquist:g} Hz "
+            f"(sample_rate / 2); allowed range is (f_min, {nyquist:g}]"
         )
     if not (norm is None or norm == "slaney" or _is_positive_number(norm)):
         raise ValueError(f"norm must be 'slaney', None or a positive number, got {norm!r}")

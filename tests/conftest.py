@@ -56,4 +56,4 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("worst measured errors (relative)")
         for key in sorted(worst):
             value, count = worst[key]
-            terminalreporter.write_line(f"{key:60s} {value:.3e}  over {count} cases")
+            terminalreporter.write_line(f"{key:75s} {value:.3e}  over {count} cases")

@@ -1,0 +1,159 @@
+"""spela.filters against formulas written out here, scipy, and librosa."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import librosa
+import numpy as np
+import pytest
+import scipy.fft
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spela import filters
+
+
+def _slaney_mel(f):
+    """Slaney's mel scale written from the Auditory Toolbox definition."""
+    f = np.asarray(f, dtype=np.float64)
+    return np.array(
+        [x / (200.0 / 3.0) if x < 1000 else 15.0 + np.log(x / 1000.0) * 27.0 / np.log(6.4)
+         for x in f.ravel()]
+    ).reshape(f.shape)
+
+
+def _filterbank_reference(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm):
+    """Triangles between mel-spaced edges, evaluated one bin at a time."""
+    to_mel = (lambda f: 2595.0 * np.log10(1.0 + f / 700.0)) if htk else _slaney_mel
+    mel_grid = np.linspace(to_mel(f_min), to_mel(f_max), n_mels + 2)
+    edges = np.array([
+        _invert(to_mel, m, f_max) for m in mel_grid
+    ])
+    bins = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
+    weights = np.zeros((n_mels, bins.size))
+    for i in range(n_mels):
+        lo, mid, hi = edges[i], edges[i + 1], edges[i + 2]
+        for k, f in enumerate(bins):
+            weights[i, k] = max(0.0, min((f - lo) / (mid - lo), (hi - f) / (hi - mid)))
+        if norm == "slaney":
+            weights[i] *= 2.0 / (hi - lo)
+        elif norm is not None and np.any(weights[i]):
+            weights[i] /= np.sum(np.abs(weights[i]) ** norm) ** (1.0 / norm)
+    return weights
+
+
+def _invert(to_mel, mel, f_max):
+    """Frequency with the given mel value, by bisection (independent of mel_to_hz)."""
+    lo, hi = 0.0, max(f_max, 1.0) * 2.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if to_mel(mid) < mel else (lo, mid)
+    return (lo + hi) / 2
+
+
+@given(st.floats(0.0, 24000.0), st.booleans())
+def test_mel_scale_round_trip_and_formula(frequency, htk):
+    mel = filters.hz_to_mel(frequency, htk=htk)
+    expected = 2595.0 * np.log10(1 + frequency / 700.0) if htk else _slaney_mel(frequency)
+    assert mel == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert filters.mel_to_hz(mel, htk=htk) == pytest.approx(frequency, rel=1e-9, abs=1e-9)
+    assert mel == pytest.approx(librosa.hz_to_mel(frequency, htk=htk), rel=1e-12, abs=1e-12)
+
+
+@given(
+    st.sampled_from([8000, 16000, 22050, 44100, 48000]),
+    st.sampled_from([256, 400, 512, 1024, 2048]),
+    st.integers(1, 128),
+    st.floats(0.0, 0.4),
+    st.floats(0.5, 1.0),
+    st.booleans(),
+    st.sampled_from(["slaney", None, 1.0, 2.0]),
+)
+def test_mel_filterbank(record_error, sample_rate, n_fft, n_mels, low, high, htk, norm):
+    f_min, f_max = low * sample_rate / 2, high * sample_rate / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        got = filters.mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
+        theirs = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=f_min,
+                                     fmax=f_max, htk=htk, norm=norm, dtype=np.float64)
+    want = _filterbank_reference(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
+    scale = np.max(np.abs(want)) + 1e-30
+    record_error("mel_filterbank vs formula", np.max(np.abs(got - want)) / scale)
+    record_error("mel_filterbank vs librosa", np.max(np.abs(got - theirs)) / scale)
+    # Both in float64; bisection for the edges is exact to ~1e-12 relative.
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(got, theirs, rtol=0, atol=1e-12 * scale)
+
+
+def test_mel_filterbank_errors_and_warning():
+    with pytest.raises(ValueError, match="f_max=9000 Hz exceeds the Nyquist frequency 8000 Hz"):
+        filters.mel_filterbank(16000, 512, 40, f_max=9000)
+    with pytest.raises(ValueError, match="f_min"):
+        filters.mel_filterbank(16000, 512, 40, f_min=4000, f_max=3000)
+    with pytest.raises(ValueError, match="n_mels"):
+        filters.mel_filterbank(16000, 512, 0)
+    with pytest.raises(ValueError, match="sample_rate"):
+        filters.mel_filterbank(-16000, 512, 40)
+    with pytest.raises(ValueError, match="norm"):
+        filters.mel_filterbank(16000, 512, 40, norm="l2")
+    with pytest.warns(UserWarning, match="empty"):
+        filters.mel_filterbank(16000, 64, 128)
+
+
+@given(st.integers(1, 64), st.integers(1, 64), st.sampled_from(["ortho", None]))
+def test_dct_matrix_matches_scipy(n_out, n_in, norm):
+    if n_out > n_in:
+        with pytest.raises(ValueError, match="n_out"):
+            filters.dct_matrix(n_out, n_in, norm)
+        return
+    x = np.random.default_rng(n_in).standard_normal((n_in, 3))
+    want = scipy.fft.dct(x, type=2, norm=norm, axis=0)[:n_out]
+    np.testing.assert_allclose(filters.dct_matrix(n_out, n_in, norm) @ x, want, atol=1e-10)
+
+
+@pytest.mark.parametrize("length", [2, 7, 400, 512])
+def test_window_periodic_hann_formula(length):
+    n = np.arange(length)
+    np.testing.assert_allclose(
+        filters.window("hann", length), 0.5 - 0.5 * np.cos(2 * np.pi * n / length), atol=1e-15
+    )
+
+
+def test_window_padding_and_errors():
+    padded = filters.window("hamming", 5, pad_to=10)
+    np.testing.assert_array_equal(padded[:2], 0)
+    np.testing.assert_array_equal(padded[7:], 0)
+    np.testing.assert_allclose(padded[2:7], librosa.filters.get_window("hamming", 5))
+    np.testing.assert_allclose(padded, librosa.util.pad_center(padded[2:7], size=10))
+    with pytest.raises(ValueError, match="window='nope'"):
+        filters.window("nope", 8)
+    with pytest.raises(ValueError, match="pad_to"):
+        filters.window("hann", 8, pad_to=4)
+
+
+@pytest.mark.parametrize("n_fft", [2, 7, 400, 512])
+def test_dft_kernel_matches_numpy_rfft(n_fft):
+    frames = np.random.default_rng(n_fft).standard_normal((5, n_fft))
+    w = filters.window("hann", n_fft)
+    kernel = filters.dft_kernel(n_fft, w)
+    bins = n_fft // 2 + 1
+    want = np.fft.rfft(frames * w, axis=-1)
+    got = frames @ kernel
+    np.testing.assert_allclose(got[:, :bins] + 1j * got[:, bins:], want, atol=1e-10)
+
+
+def test_filters_does_not_import_tensorflow():
+    code = "import sys, spela.filters; print('tensorflow' in sys.modules)"
+    # spela/__init__ imports the layers; load filters.py on its own path instead.
+    code = (
+        "import importlib.util, sys; "
+        "spec = importlib.util.spec_from_file_location('f', 'spela/filters.py'); "
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
+        "print('tensorflow' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=__file__.rsplit("/tests/", 1)[0])
+    assert result.stdout.strip() == "False"
