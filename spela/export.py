@@ -13,7 +13,14 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 from spela import ops
 from spela.layers.spectral import _SpectralLayer
 
-__all__ = ["ExportError", "QUANTIZE_MODES", "run_tflite", "tflite_op_names", "to_tflite"]
+__all__ = [
+    "QUANTIZE_MODES",
+    "ExportError",
+    "load_interpreter",
+    "run_tflite",
+    "tflite_op_names",
+    "to_tflite",
+]
 
 QUANTIZE_MODES = (None, "float16", "dynamic", "int8")
 
@@ -216,6 +223,24 @@ def _operator_names_one(model, op) -> str:
     return _builtin_names().get(max(code.builtinCode, code.deprecatedBuiltinCode), "")
 
 
+def load_interpreter(model_bytes: bytes, num_threads: int = 1):
+    """A LiteRT ``Interpreter`` for a ``.tflite`` flatbuffer (tensors not yet allocated).
+
+    Raises
+    ------
+    ImportError
+        If ``ai-edge-litert`` is missing (``pip install "spela[litert]"``).
+    """
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as error:
+        raise ImportError(
+            "running TFLite models needs the LiteRT interpreter: "
+            "pip install 'spela[litert]' (the ai-edge-litert package)"
+        ) from error
+    return Interpreter(model_content=model_bytes, num_threads=num_threads)
+
+
 def run_tflite(
     model_bytes: bytes, inputs: np.ndarray | Sequence[np.ndarray], num_threads: int = 1
 ) -> np.ndarray | list[np.ndarray]:
@@ -241,15 +266,8 @@ def run_tflite(
     ImportError
         If ``ai-edge-litert`` is missing (``pip install "spela[litert]"``).
     """
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError as error:
-        raise ImportError(
-            "run_tflite needs the LiteRT interpreter: pip install 'spela[litert]' "
-            "(the ai-edge-litert package)"
-        ) from error
     arrays = [np.asarray(inputs)] if isinstance(inputs, np.ndarray) else list(inputs)
-    interpreter = Interpreter(model_content=model_bytes, num_threads=num_threads)
+    interpreter = load_interpreter(model_bytes, num_threads)
     details = interpreter.get_input_details()
     if len(details) != len(arrays):
         raise ValueError(f"model has {len(details)} inputs, got {len(arrays)} arrays")

@@ -386,9 +386,7 @@ def dft_kernel(n_fft: int, window_values: np.ndarray | None = None) -> np.ndarra
         window_values = np.ones(n_fft)
     window_values = np.asarray(window_values, dtype=np.float64)
     if window_values.shape != (n_fft,):
-        raise ValueError(
-            f"window_values must have shape ({n_fft},), got {window_values.shape}"
-        )
+        raise ValueError(f"window_values must have shape ({n_fft},), got {window_values.shape}")
     n = np.arange(n_fft)[:, None]
     k = np.arange(n_fft // 2 + 1)[None, :]
     # Reducing k * n modulo n_fft keeps the angle small, so cos/sin stay exact.

@@ -129,6 +129,10 @@ def pad_center(signal: tf.Tensor, n_fft: int, pad_mode: str = "constant") -> tf.
     return tf.pad(signal, [[0, 0], [amount, amount]], mode=mode)
 
 
+# Above this many hops per frame, slicing builds too many ops; gather instead.
+_MAX_SLICES_PER_FRAME = 16
+
+
 def frame(signal: tf.Tensor, frame_length: int, hop_length: int) -> tf.Tensor:
     """Slice a signal into overlapping frames (no padding).
 
@@ -145,7 +149,33 @@ def frame(signal: tf.Tensor, frame_length: int, hop_length: int) -> tf.Tensor:
         Shape ``(batch, frames, frame_length)`` with
         ``frames = 1 + (samples - frame_length) // hop_length``; frame ``t``
         holds ``signal[:, t * hop_length : t * hop_length + frame_length]``.
+
+    Notes
+    -----
+    For a static length the signal is cut into hop-sized chunks and each frame
+    is the concatenation of ``ceil(frame_length / hop_length)`` consecutive
+    chunks (RESHAPE, STRIDED_SLICE and CONCATENATION in TFLite, no index
+    constant); otherwise, or for very small hops, frames are gathered by index.
     """
+    length = signal.shape[-1]
+    slices = -(-frame_length // hop_length)
+    if length is None or slices > _MAX_SLICES_PER_FRAME:
+        return _frame_by_gather(signal, frame_length, hop_length)
+    count = 1 + (length - frame_length) // hop_length
+    chunk_count = count - 1 + slices
+    needed = chunk_count * hop_length
+    if needed > length:
+        signal = tf.pad(signal, [[0, 0], [0, needed - length]])
+    elif needed < length:
+        signal = signal[:, :needed]
+    chunks = tf.reshape(signal, [-1, chunk_count, hop_length])
+    if slices == 1:
+        return chunks[:, :, :frame_length]
+    joined = tf.concat([chunks[:, j : j + count, :] for j in range(slices)], axis=-1)
+    return joined[:, :, :frame_length]
+
+
+def _frame_by_gather(signal: tf.Tensor, frame_length: int, hop_length: int) -> tf.Tensor:
     length = signal.shape[-1]
     if length is not None:
         count = 1 + (length - frame_length) // hop_length
@@ -256,7 +286,7 @@ def magnitude(real: tf.Tensor, imag: tf.Tensor) -> tf.Tensor:
 
 
 def fold_channels(signal: tf.Tensor) -> tf.Tensor:
-    """Move the channel axis into the batch: ``(batch, samples, ch)`` to ``(batch * ch, samples)``."""
+    """Move channels into the batch: ``(batch, samples, ch)`` to ``(batch * ch, samples)``."""
     return tf.reshape(tf.transpose(signal, [0, 2, 1]), _shape([-1, _dim(signal, 1)]))
 
 

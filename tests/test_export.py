@@ -86,8 +86,12 @@ def test_float32_parity_with_builtin_ops(record_error, name, channels):
 @pytest.mark.slow
 @pytest.mark.parametrize("quantize", ["float16", "dynamic", "int8"])
 @pytest.mark.parametrize(
-    "name", ["spectrogram-matmul-400-magnitude", "spectrogram-matmul-512-reflect",
-             "stft-matmul-300-uncentred"]
+    "name",
+    [
+        "spectrogram-matmul-400-magnitude",
+        "spectrogram-matmul-512-reflect",
+        "stft-matmul-300-uncentred",
+    ],
 )
 def test_matmul_backend_quantized_parity(record_error, name, quantize):
     layer_class, options = CONFIGS[name]
@@ -131,26 +135,30 @@ def test_dynamic_batch_export():
     model = _model(spela.Spectrogram, {"n_fft": 400, "hop_length": 160})
     flatbuffer = to_tflite(model, batch_size=None)
     x = _signals(batch=5)
-    np.testing.assert_allclose(run_tflite(flatbuffer, x), np.asarray(model(x)), rtol=1e-4,
-                               atol=1e-4 * np.max(np.asarray(model(x))))
+    np.testing.assert_allclose(
+        run_tflite(flatbuffer, x),
+        np.asarray(model(x)),
+        rtol=1e-4,
+        atol=1e-4 * np.max(np.asarray(model(x))),
+    )
 
 
 def test_rfft_with_non_power_of_two_is_refused_at_export():
     model = _model(spela.Spectrogram, {"n_fft": 400, "backend": "rfft"})
-    with pytest.raises(ExportError, match="n_fft=400.*power-of-two"):
+    with pytest.raises(ExportError, match=r"n_fft=400.*power-of-two"):
         to_tflite(model)
 
 
 def test_rfft_in_user_graph_with_non_power_of_two_is_refused():
     inputs = keras.Input((1000,))
     outputs = keras.layers.Lambda(lambda x: tf.abs(tf.signal.rfft(x, fft_length=[400])))(inputs)
-    with pytest.raises(ExportError, match="RFFT2D.*400"):
+    with pytest.raises(ExportError, match=r"RFFT2D.*400"):
         to_tflite(keras.Model(inputs, outputs))
 
 
 def test_int8_with_rfft_is_refused():
     model = _model(spela.Spectrogram, {"n_fft": 512})
-    with pytest.raises(ExportError, match="int8.*matmul"):
+    with pytest.raises(ExportError, match=r"int8.*matmul"):
         to_tflite(model, quantize="int8", representative_data=_signals())
 
 

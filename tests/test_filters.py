@@ -20,8 +20,10 @@ def _slaney_mel(f):
     """Slaney's mel scale written from the Auditory Toolbox definition."""
     f = np.asarray(f, dtype=np.float64)
     return np.array(
-        [x / (200.0 / 3.0) if x < 1000 else 15.0 + np.log(x / 1000.0) * 27.0 / np.log(6.4)
-         for x in f.ravel()]
+        [
+            x / (200.0 / 3.0) if x < 1000 else 15.0 + np.log(x / 1000.0) * 27.0 / np.log(6.4)
+            for x in f.ravel()
+        ]
     ).reshape(f.shape)
 
 
@@ -29,9 +31,7 @@ def _filterbank_reference(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm):
     """Triangles between mel-spaced edges, evaluated one bin at a time."""
     to_mel = (lambda f: 2595.0 * np.log10(1.0 + f / 700.0)) if htk else _slaney_mel
     mel_grid = np.linspace(to_mel(f_min), to_mel(f_max), n_mels + 2)
-    edges = np.array([
-        _invert(to_mel, m, f_max) for m in mel_grid
-    ])
+    edges = np.array([_invert(to_mel, m, f_max) for m in mel_grid])
     bins = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
     weights = np.zeros((n_mels, bins.size))
     for i in range(n_mels):
@@ -77,8 +77,16 @@ def test_mel_filterbank(record_error, sample_rate, n_fft, n_mels, low, high, htk
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         got = filters.mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
-        theirs = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=f_min,
-                                     fmax=f_max, htk=htk, norm=norm, dtype=np.float64)
+        theirs = librosa.filters.mel(
+            sr=sample_rate,
+            n_fft=n_fft,
+            n_mels=n_mels,
+            fmin=f_min,
+            fmax=f_max,
+            htk=htk,
+            norm=norm,
+            dtype=np.float64,
+        )
     want = _filterbank_reference(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
     scale = np.max(np.abs(want)) + 1e-30
     record_error("mel_filterbank vs formula", np.max(np.abs(got - want)) / scale)
@@ -154,6 +162,11 @@ def test_filters_does_not_import_tensorflow():
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
         "print('tensorflow' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=__file__.rsplit("/tests/", 1)[0])
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=__file__.rsplit("/tests/", 1)[0],
+    )
     assert result.stdout.strip() == "False"

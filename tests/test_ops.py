@@ -26,7 +26,9 @@ def test_frame_matches_slicing(frame_length, hop_length, extra, dynamic):
     else:
         framed = ops.frame(tf.constant(x), frame_length, hop_length)
     count = 1 + (samples - frame_length) // hop_length
-    want = np.stack([x[:, t * hop_length : t * hop_length + frame_length] for t in range(count)], 1)
+    want = np.stack(
+        [x[:, t * hop_length : t * hop_length + frame_length] for t in range(count)], 1
+    )
     np.testing.assert_array_equal(np.asarray(framed), want)
 
 
@@ -35,7 +37,9 @@ def test_frame_matches_slicing(frame_length, hop_length, extra, dynamic):
 def test_pad_center_matches_numpy(pad_mode, n_fft):
     x = np.random.default_rng(0).standard_normal((2, 20)).astype(np.float32)
     want = np.pad(x, [(0, 0), (n_fft // 2, n_fft // 2)], mode=pad_mode)
-    np.testing.assert_array_equal(np.asarray(ops.pad_center(tf.constant(x), n_fft, pad_mode)), want)
+    np.testing.assert_array_equal(
+        np.asarray(ops.pad_center(tf.constant(x), n_fft, pad_mode)), want
+    )
 
 
 @given(st.integers(1, 5000), st.integers(2, 1024), st.integers(1, 1024), st.booleans())
@@ -76,8 +80,9 @@ def test_stft_rejects_bad_signals():
 
 def test_import_prints_nothing_beyond_tensorflow():
     def stderr_of(code):
-        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True)
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         return [line for line in run.stderr.splitlines() if "00:00" not in line]
 
     baseline = stderr_of("import tensorflow, keras")
