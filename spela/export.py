@@ -241,6 +241,24 @@ def load_interpreter(model_bytes: bytes, num_threads: int = 1):
     return Interpreter(model_content=model_bytes, num_threads=num_threads)
 
 
+def _in_model_order(details: list[dict]) -> list[dict]:
+    """Output details in the Keras model's output order.
+
+    The converter names outputs ``<call>:<position>`` but may list them in
+    another order; sort by that position when every name has one.
+    """
+    positions = [re.fullmatch(r".*:(\d+)", d["name"]) for d in details]
+    if all(positions):
+        return [
+            d
+            for _, d in sorted(
+                zip((int(p.group(1)) for p in positions), details, strict=True),
+                key=lambda pair: pair[0],
+            )
+        ]
+    return details
+
+
 def run_tflite(
     model_bytes: bytes, inputs: np.ndarray | Sequence[np.ndarray], num_threads: int = 1
 ) -> np.ndarray | list[np.ndarray]:
@@ -289,5 +307,6 @@ def run_tflite(
     for detail, array in zip(details, arrays, strict=True):
         interpreter.set_tensor(detail["index"], array.astype(detail["dtype"]))
     interpreter.invoke()
-    outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
+    details = _in_model_order(interpreter.get_output_details())
+    outputs = [interpreter.get_tensor(d["index"]) for d in details]
     return outputs[0] if len(outputs) == 1 else outputs

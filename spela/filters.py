@@ -14,13 +14,16 @@ import numpy as np
 import scipy.signal
 
 __all__ = [
+    "cepstral_matrix",
     "dct_matrix",
+    "delta_coefficients",
     "dft_kernel",
     "fft_frequencies",
     "hz_to_mel",
     "mel_filterbank",
     "mel_frequencies",
     "mel_to_hz",
+    "pcen_smoothing_coefficient",
     "window",
 ]
 
@@ -393,3 +396,116 @@ def dft_kernel(n_fft: int, window_values: np.ndarray | None = None) -> np.ndarra
     angle = 2.0 * np.pi * ((k * n) % n_fft) / n_fft
     weighted = window_values[:, None]
     return np.concatenate([weighted * np.cos(angle), -weighted * np.sin(angle)], axis=1)
+
+
+def delta_coefficients(
+    width: int = 9, order: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Savitzky-Golay derivative weights, as ``librosa.feature.delta`` (``mode="interp"``).
+
+    Parameters
+    ----------
+    width : int, default 9
+        Window length in frames, odd and >= 3.
+    order : int, default 1
+        Derivative order (and polynomial order), ``1 <= order < width``.
+
+    Returns
+    -------
+    centre : np.ndarray
+        Shape ``(width,)``: output ``t`` is ``sum_j centre[j] * x[t - width // 2 + j]``.
+    left, right : np.ndarray
+        Shape ``(width // 2, width)``: the first (last) ``width // 2`` outputs
+        are ``left @ x[:width]`` (``right @ x[-width:]``), from a polynomial
+        fitted to the first (last) ``width`` frames.
+
+    Notes
+    -----
+    A polynomial of degree ``order`` is least-squares fitted to the ``width``
+    samples at positions ``-h..h`` (``h = width // 2``); its ``order``-th
+    derivative at a position ``s`` is linear in the samples. The centre weights
+    take ``s = 0``; the edges take ``s = -h..-1`` (left) and ``s = 1..h`` (right).
+
+    References
+    ----------
+    .. [1] Savitzky, A. and Golay, M. J. E. "Smoothing and differentiation of data
+       by simplified least squares procedures", Analytical Chemistry 36(8), 1964.
+    """
+    width = _check_positive_int("width", width, minimum=3)
+    if width % 2 == 0:
+        raise ValueError(f"width must be an odd integer >= 3, got {width}")
+    order = _check_positive_int("order", order)
+    if order >= width:
+        raise ValueError(f"order={order} must be smaller than width={width}")
+    half = width // 2
+    positions = np.arange(-half, half + 1, dtype=np.float64)
+    fit = np.linalg.pinv(np.vander(positions, order + 1, increasing=True))
+
+    def derivative_rows(at: np.ndarray) -> np.ndarray:
+        powers = np.arange(order, order + 1 + (fit.shape[0] - 1 - order))
+        factors = np.array([np.prod(np.arange(p - order + 1, p + 1)) for p in powers])
+        basis = factors[None, :] * at[:, None] ** (powers - order)[None, :]
+        return basis @ fit[order:]
+
+    centre = derivative_rows(np.zeros(1))[0]
+    left = derivative_rows(np.arange(-half, 0, dtype=np.float64))
+    right = derivative_rows(np.arange(1, half + 1, dtype=np.float64))
+    return centre, left, right
+
+
+def pcen_smoothing_coefficient(
+    sample_rate: float, hop_length: int, time_constant: float = 0.4
+) -> float:
+    """Weight ``b`` of PCEN's smoother ``M[t] = (1 - b) M[t-1] + b E[t]``, as librosa.
+
+    Parameters
+    ----------
+    sample_rate : float
+        Audio sampling rate in Hz.
+    hop_length : int
+        Hop between frames in samples.
+    time_constant : float, default 0.4
+        Time constant of the smoother in seconds.
+
+    Returns
+    -------
+    float
+        ``b = (sqrt(1 + 4 T**2) - 1) / (2 T**2)`` with ``T = time_constant *
+        sample_rate / hop_length`` frames, in ``(0, 1)``.
+    """
+    sample_rate = _check_positive_float("sample_rate", sample_rate)
+    hop_length = _check_positive_int("hop_length", hop_length)
+    time_constant = _check_positive_float("time_constant", time_constant)
+    frames = time_constant * sample_rate / hop_length
+    return float((np.sqrt(1.0 + 4.0 * frames**2) - 1.0) / (2.0 * frames**2))
+
+
+def cepstral_matrix(
+    n_mfcc: int, n_mels: int, norm: str | None = "ortho", lifter: float = 0.0
+) -> np.ndarray:
+    """Log-mel to MFCC matrix: DCT-II rows with optional liftering, as ``librosa.feature.mfcc``.
+
+    Parameters
+    ----------
+    n_mfcc : int
+        Number of coefficients, ``1 <= n_mfcc <= n_mels``.
+    n_mels : int
+        Number of mel bands.
+    norm : {"ortho", None}, default "ortho"
+        DCT normalisation (see :func:`dct_matrix`).
+    lifter : float, default 0.0
+        If > 0, coefficient ``k`` is scaled by ``1 + (lifter / 2) sin(pi (k + 1) / lifter)``.
+
+    Returns
+    -------
+    np.ndarray
+        Shape ``(n_mels, n_mfcc)``: ``log_mel @ matrix`` gives the MFCCs.
+    """
+    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or lifter < 0:
+        raise ValueError(f"lifter must be a number >= 0, got {lifter!r}")
+    matrix = dct_matrix(n_mfcc, n_mels, norm)
+    if lifter > 0:
+        matrix *= (1.0 + (lifter / 2.0) * np.sin(np.pi * np.arange(1, n_mfcc + 1) / lifter))[
+            :, None
+        ]
+    return matrix.T

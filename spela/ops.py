@@ -16,12 +16,18 @@ from spela import filters
 __all__ = [
     "BACKENDS",
     "PAD_MODES",
+    "amplitude_to_db",
+    "apply_matrix",
+    "delta",
+    "exponential_smoothing",
     "fold_channels",
     "frame",
     "magnitude",
     "num_frames",
     "pad_center",
+    "pcen",
     "power",
+    "power_to_db",
     "resolve_backend",
     "stft",
     "unfold_channels",
@@ -327,3 +333,206 @@ def _shape(dims: list):
     if all(isinstance(d, int) for d in dims):
         return dims
     return tf.stack(dims)
+
+
+def apply_matrix(values: tf.Tensor, matrix, axis: int = 2) -> tf.Tensor:
+    """Multiply ``values`` along ``axis`` by ``matrix`` (e.g. a mel filterbank or DCT).
+
+    Parameters
+    ----------
+    values : tf.Tensor
+        Shape ``(batch, frames, n_in[, channels])`` (for ``axis=2``).
+    matrix : array or tf.Tensor
+        Shape ``(n_in, n_out)``.
+    axis : int, default 2
+        The axis of size ``n_in`` to transform.
+
+    Returns
+    -------
+    tf.Tensor
+        ``values`` with ``axis`` replaced by ``n_out``: ``out[..., j, ...] =
+        sum_i values[..., i, ...] * matrix[i, j]``. Computed as one 2-D matmul
+        (FULLY_CONNECTED in TFLite, int8-quantizable).
+    """
+    matrix = tf.convert_to_tensor(matrix, tf.float32)
+    rank = values.shape.rank
+    axis = axis % rank
+    order = [i for i in range(rank) if i != axis] + [axis]
+    moved = tf.transpose(values, order) if axis != rank - 1 else values
+    outer = [_dim(moved, i) for i in range(rank - 1)]
+    flat = tf.reshape(moved, [-1, matrix.shape[0]])
+    result = tf.reshape(tf.matmul(flat, matrix), _shape([-1, *outer[1:], matrix.shape[1]]))
+    if axis == rank - 1:
+        return result
+    inverse = np.argsort(order).tolist()
+    return tf.transpose(result, inverse)
+
+
+def power_to_db(
+    power_values: tf.Tensor,
+    ref: float | str = 1.0,
+    amin: float = 1e-10,
+    top_db: float | None = 80.0,
+) -> tf.Tensor:
+    """Power to decibels, ``10 * log10(max(S, amin) / ref)``, as ``librosa.power_to_db``.
+
+    Parameters
+    ----------
+    power_values : tf.Tensor
+        Shape ``(batch, ...)``, non-negative.
+    ref : float or "max", default 1.0
+        Reference power for 0 dB; ``"max"`` uses each example's maximum
+        (librosa's ``ref=np.max`` applied per clip).
+    amin : float, default 1e-10
+        Floor applied to ``S`` and ``ref`` before the log, > 0.
+    top_db : float or None, default 80.0
+        If given, clip each example at ``its maximum - top_db`` dB.
+
+    Returns
+    -------
+    tf.Tensor
+        Same shape, dB.
+    """
+    scale = 10.0 / np.log(10.0)
+    floor = tf.constant(amin, tf.float32)
+    decibels = scale * tf.math.log(tf.maximum(power_values, floor))
+    if ref == "max":
+        axes = list(range(1, power_values.shape.rank))
+        reference = tf.reduce_max(power_values, axis=axes, keepdims=True)
+        decibels = decibels - scale * tf.math.log(tf.maximum(reference, floor))
+    elif ref != 1.0 or amin > 1.0:
+        decibels = decibels - float(scale * np.log(max(amin, ref)))
+    if top_db is not None:
+        axes = list(range(1, power_values.shape.rank))
+        decibels = tf.maximum(decibels, tf.reduce_max(decibels, axis=axes, keepdims=True) - top_db)
+    return decibels
+
+
+def amplitude_to_db(
+    amplitude: tf.Tensor,
+    ref: float | str = 1.0,
+    amin: float = 1e-5,
+    top_db: float | None = 80.0,
+) -> tf.Tensor:
+    """Amplitude to decibels, ``20 * log10(max(A, amin) / ref)``, as ``librosa.amplitude_to_db``.
+
+    Parameters are those of :func:`power_to_db` for the amplitude ``A``
+    (``ref="max"``: each example's maximum amplitude); computed as
+    ``power_to_db(A**2, ref**2, amin**2, top_db)``.
+    """
+    power_ref = ref if ref == "max" else float(ref) ** 2
+    return power_to_db(amplitude * amplitude, power_ref, float(amin) ** 2, top_db)
+
+
+def delta(values: tf.Tensor, width: int = 9, order: int = 1, axis: int = 1) -> tf.Tensor:
+    """Savitzky-Golay derivative along ``axis``, as ``librosa.feature.delta`` (``mode="interp"``).
+
+    Parameters
+    ----------
+    values : tf.Tensor
+        Shape ``(batch, frames, bins[, channels])``; ``values.shape[axis] >= width``.
+    width : int, default 9
+        Odd window length >= 3.
+    order : int, default 1
+        Derivative order.
+    axis : int, default 1
+        Axis to differentiate (1: time, 2: frequency).
+
+    Returns
+    -------
+    tf.Tensor
+        Same shape as ``values``.
+    """
+    centre, left, right = filters.delta_coefficients(width, order)
+    rank = values.shape.rank
+    axis = axis % rank
+    order_axes = [i for i in range(rank) if i != axis] + [axis]
+    moved = tf.transpose(values, order_axes)
+    length = _dim(moved, rank - 1)
+    inner = length - width + 1
+    interior = tf.add_n(
+        [float(c) * moved[..., j : j + inner] for j, c in enumerate(centre) if c != 0.0]
+    )
+    head = tf.matmul(moved[..., :width], tf.constant(left.T, tf.float32))
+    tail = tf.matmul(moved[..., length - width :], tf.constant(right.T, tf.float32))
+    result = tf.concat([head, interior, tail], axis=-1)
+    return tf.transpose(result, np.argsort(order_axes).tolist())
+
+
+def pcen(
+    energy: tf.Tensor,
+    smoothing,
+    gain=0.98,
+    bias=2.0,
+    power=0.5,
+    eps: float = 1e-6,
+) -> tf.Tensor:
+    """Per-channel energy normalization, as ``librosa.pcen``.
+
+    Parameters
+    ----------
+    energy : tf.Tensor
+        Shape ``(batch, frames, bins[, channels])``, non-negative, static ``frames``.
+    smoothing : float or tf.Tensor
+        Smoother weight ``b`` (see :func:`spela.filters.pcen_smoothing_coefficient`).
+    gain, bias, power : float or tf.Tensor
+        ``alpha``, ``delta`` and ``r`` of the paper; scalars or per-bin ``(bins,)``
+        (or ``(bins, 1)`` with channels). ``bias > 0`` and ``power > 0``.
+    eps : float, default 1e-6
+        Floor of the smoothed energy.
+
+    Returns
+    -------
+    tf.Tensor
+        Same shape: ``(E / (eps + M)**gain + bias)**power - bias**power`` with
+        ``M`` the smoothed energy, in librosa's numerically stable form.
+
+    References
+    ----------
+    .. [1] Wang, Y. et al. "Trainable frontend for robust and far-field keyword
+       spotting", ICASSP 2017.
+    """
+    smoothed = exponential_smoothing(energy, smoothing)
+    log_eps = float(np.log(eps))
+    agc = tf.exp(-gain * (log_eps + tf.math.log1p(smoothed / eps)))
+    return tf.pow(bias, power) * tf.math.expm1(power * tf.math.log1p(energy * agc / bias))
+
+
+def exponential_smoothing(values: tf.Tensor, coefficient, initial: float = 1.0) -> tf.Tensor:
+    """First-order smoother ``M[t] = (1 - b) M[t-1] + b x[t]`` along axis 1, exactly.
+
+    Parameters
+    ----------
+    values : tf.Tensor
+        Shape ``(batch, frames, ...)`` with a static ``frames``.
+    coefficient : float or tf.Tensor
+        ``b`` in ``(0, 1]``, a scalar (may be a trainable weight).
+    initial : float, default 1.0
+        ``M[-1]``; librosa's ``pcen`` starts from the steady state of a unit input.
+
+    Returns
+    -------
+    tf.Tensor
+        Same shape as ``values``.
+
+    Notes
+    -----
+    Unrolled, ``M[t] = sum_{k<=t} b (1 - b)^(t-k) x[k] + (1 - b)^(t+1) M[-1]``:
+    a lower-triangular matrix product over time (BATCH_MATMUL in TFLite) rather
+    than a recurrence, so it converts to builtin ops and stays exact.
+    """
+    frames = values.shape[1]
+    if frames is None:
+        raise ValueError("exponential smoothing needs a static number of frames (axis 1)")
+    b = tf.convert_to_tensor(coefficient, tf.float32)
+    lags = np.arange(frames)[:, None] - np.arange(frames)[None, :]
+    log_keep = tf.math.log(1.0 - b)
+    weights = (
+        b
+        * tf.exp(log_keep * tf.constant(np.maximum(lags, 0), tf.float32))
+        * tf.constant(lags >= 0, tf.float32)
+    )
+    carry = initial * tf.exp(log_keep * tf.constant(np.arange(1, frames + 1), tf.float32))
+    flat = tf.reshape(values, _shape([-1, frames, int(np.prod(values.shape[2:]))]))
+    smoothed = tf.matmul(weights, flat) + tf.reshape(carry, [frames, 1])
+    return tf.reshape(smoothed, _shape([-1, *values.shape[1:]]))

@@ -14,50 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spela import filters
-
-
-def _slaney_mel(f):
-    """Slaney's mel scale written from the Auditory Toolbox definition."""
-    f = np.asarray(f, dtype=np.float64)
-    return np.array(
-        [
-            x / (200.0 / 3.0) if x < 1000 else 15.0 + np.log(x / 1000.0) * 27.0 / np.log(6.4)
-            for x in f.ravel()
-        ]
-    ).reshape(f.shape)
-
-
-def _filterbank_reference(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm):
-    """Triangles between mel-spaced edges, evaluated one bin at a time."""
-    to_mel = (lambda f: 2595.0 * np.log10(1.0 + f / 700.0)) if htk else _slaney_mel
-    mel_grid = np.linspace(to_mel(f_min), to_mel(f_max), n_mels + 2)
-    edges = np.array([_invert(to_mel, m, f_max) for m in mel_grid])
-    bins = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
-    weights = np.zeros((n_mels, bins.size))
-    for i in range(n_mels):
-        lo, mid, hi = edges[i], edges[i + 1], edges[i + 2]
-        for k, f in enumerate(bins):
-            weights[i, k] = max(0.0, min((f - lo) / (mid - lo), (hi - f) / (hi - mid)))
-        if norm == "slaney":
-            weights[i] *= 2.0 / (hi - lo)
-        elif norm is not None and np.any(weights[i]):
-            weights[i] /= np.sum(np.abs(weights[i]) ** norm) ** (1.0 / norm)
-    return weights
-
-
-def _invert(to_mel, mel, f_max):
-    """Frequency with the given mel value, by bisection (independent of mel_to_hz)."""
-    lo, hi = 0.0, max(f_max, 1.0) * 2.0
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if to_mel(mid) < mel else (lo, mid)
-    return (lo + hi) / 2
+from tests import reference
 
 
 @given(st.floats(0.0, 24000.0), st.booleans())
 def test_mel_scale_round_trip_and_formula(frequency, htk):
     mel = filters.hz_to_mel(frequency, htk=htk)
-    expected = 2595.0 * np.log10(1 + frequency / 700.0) if htk else _slaney_mel(frequency)
+    expected = 2595.0 * np.log10(1 + frequency / 700.0) if htk else reference.slaney_mel(frequency)
     assert mel == pytest.approx(expected, rel=1e-12, abs=1e-12)
     assert filters.mel_to_hz(mel, htk=htk) == pytest.approx(frequency, rel=1e-9, abs=1e-9)
     assert mel == pytest.approx(librosa.hz_to_mel(frequency, htk=htk), rel=1e-12, abs=1e-12)
@@ -87,7 +50,7 @@ def test_mel_filterbank(record_error, sample_rate, n_fft, n_mels, low, high, htk
             norm=norm,
             dtype=np.float64,
         )
-    want = _filterbank_reference(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
+    want = reference.mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
     scale = np.max(np.abs(want)) + 1e-30
     record_error("mel_filterbank vs formula", np.max(np.abs(got - want)) / scale)
     record_error("mel_filterbank vs librosa", np.max(np.abs(got - theirs)) / scale)

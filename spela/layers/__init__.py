@@ -1,5 +1,22 @@
 """Keras layers of spela, registered for serialization under the ``spela`` package."""
 
+from spela.layers.augment import FrequencyMasking, TimeMasking
+from spela.layers.decibel import AmplitudeToDecibel, PowerToDecibel
+from spela.layers.mel import MFCC, LogMelToMFCC, MelFilterbank, MelSpectrogram
 from spela.layers.spectral import STFT, Spectrogram
+from spela.layers.temporal import PCEN, Delta
 
-__all__ = ["STFT", "Spectrogram"]
+__all__ = [
+    "MFCC",
+    "PCEN",
+    "STFT",
+    "AmplitudeToDecibel",
+    "Delta",
+    "FrequencyMasking",
+    "LogMelToMFCC",
+    "MelFilterbank",
+    "MelSpectrogram",
+    "PowerToDecibel",
+    "Spectrogram",
+    "TimeMasking",
+]

@@ -6,18 +6,18 @@ import keras
 import tensorflow as tf
 
 from spela import filters, ops
+from spela.layers._base import require_tensorflow_backend
 
 __all__ = ["STFT", "Spectrogram"]
 
 STFT_OUTPUTS = ("real_imag", "complex")
 
 
-def _require_tensorflow_backend() -> None:
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            "spela layers run on Keras' TensorFlow backend; set KERAS_BACKEND=tensorflow "
-            f"(the current backend is {keras.backend.backend()!r})"
-        )
+def check_power(power) -> float:
+    """Validate a spectrogram exponent: 1 (magnitude) or 2 (power)."""
+    if isinstance(power, bool) or power not in (1, 2):
+        raise ValueError(f"power must be 1.0 (magnitude) or 2.0 (power), got {power!r}")
+    return float(power)
 
 
 class _SpectralLayer(keras.layers.Layer):
@@ -35,7 +35,7 @@ class _SpectralLayer(keras.layers.Layer):
         trainable: bool = False,
         **kwargs,
     ):
-        _require_tensorflow_backend()
+        require_tensorflow_backend()
         kwargs.setdefault("dtype", "float32")
         super().__init__(trainable=trainable, autocast=False, **kwargs)
         if isinstance(window, list):
@@ -116,6 +116,10 @@ class _SpectralLayer(keras.layers.Layer):
             kernel=None if self.kernel is None else tf.convert_to_tensor(self.kernel),
         )
         return real, imag, channels
+
+    def _spectrum(self, real, imag):
+        """``|X| ** self.power`` from real and imaginary parts."""
+        return ops.power(real, imag) if self.power == 2.0 else ops.magnitude(real, imag)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -250,13 +254,11 @@ class Spectrogram(_SpectralLayer):
 
     def __init__(self, n_fft: int = 2048, *, power: float = 2.0, **kwargs):
         super().__init__(n_fft=n_fft, **kwargs)
-        if isinstance(power, bool) or power not in (1, 2):
-            raise ValueError(f"power must be 1.0 (magnitude) or 2.0 (power), got {power!r}")
-        self.power = float(power)
+        self.power = check_power(power)
 
     def call(self, inputs):
         real, imag, channels = self._transform(inputs)
-        result = ops.power(real, imag) if self.power == 2.0 else ops.magnitude(real, imag)
+        result = self._spectrum(real, imag)
         return result if channels is None else ops.unfold_channels(result, channels)
 
     def compute_output_shape(self, input_shape):

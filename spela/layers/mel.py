@@ -1,0 +1,377 @@
+"""Mel filterbank, mel spectrogram and MFCC layers with librosa's numerics."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from spela import filters, ops
+from spela.layers._base import FeatureLayer
+from spela.layers.decibel import check_decibel_arguments
+from spela.layers.spectral import _SpectralLayer, check_power
+
+__all__ = ["MFCC", "LogMelToMFCC", "MelFilterbank", "MelSpectrogram"]
+
+
+def _mel_matrix(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm) -> np.ndarray:
+    """``(bins, n_mels)`` filterbank (transposed librosa layout, for ``spectrum @ W``)."""
+    return filters.mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm).T
+
+
+def _normalised_norm(norm):
+    return norm if norm in (None, "slaney") else float(norm)
+
+
+@keras.saving.register_keras_serializable(package="spela")
+class MelFilterbank(FeatureLayer):
+    """Apply a mel filterbank to a linear-frequency spectrogram.
+
+    Parameters
+    ----------
+    sample_rate : float
+        Sampling rate of the audio in Hz.
+    n_fft : int
+        FFT length the spectrogram was computed with; the input has
+        ``n_fft // 2 + 1`` bins.
+    n_mels : int, default 128
+        Number of mel bands.
+    f_min, f_max : float
+        Band edges in Hz; ``f_max`` defaults to ``sample_rate / 2`` and must not exceed it.
+    htk : bool, default False
+        HTK mel scale instead of Slaney's.
+    norm : {"slaney", None} or float, default "slaney"
+        Filter normalisation, as ``librosa.filters.mel``.
+    trainable : bool, default False
+        Make the filterbank a trainable weight initialised to the mel matrix.
+
+    Input shape
+    -----------
+    ``(batch, frames, n_fft // 2 + 1[, channels])``.
+
+    Output shape
+    ------------
+    ``(batch, frames, n_mels[, channels])``.
+
+    Warns
+    -----
+    UserWarning
+        At construction, if some filters are empty (too many mels for ``n_fft``).
+    """
+
+    def __init__(
+        self,
+        sample_rate,
+        n_fft,
+        n_mels=128,
+        f_min=0.0,
+        f_max=None,
+        htk=False,
+        norm="slaney",
+        trainable=False,
+        **kwargs,
+    ):
+        super().__init__(trainable=trainable, **kwargs)
+        self._initial = _mel_matrix(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
+        self.sample_rate = float(sample_rate)
+        self.n_fft = int(n_fft)
+        self.n_mels = int(n_mels)
+        self.f_min = float(f_min)
+        self.f_max = None if f_max is None else float(f_max)
+        self.htk = bool(htk)
+        self.norm = _normalised_norm(norm)
+
+    def _check_input_shape(self, input_shape) -> None:
+        super()._check_input_shape(input_shape)
+        bins = self.n_fft // 2 + 1
+        if input_shape[2] is not None and input_shape[2] != bins:
+            raise ValueError(
+                f"MelFilterbank(n_fft={self.n_fft}) expects {bins} frequency bins on axis 2, "
+                f"got input shape {tuple(input_shape)}"
+            )
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.filterbank = self.add_weight(
+            name="mel_filterbank",
+            shape=self._initial.shape,
+            initializer=keras.initializers.Constant(self._initial),
+            trainable=self.trainable,
+            dtype="float32",
+        )
+
+    def call(self, inputs):
+        spectrum = ops._as_float32_signal(inputs, "MelFilterbank input")
+        return ops.apply_matrix(spectrum, self.filterbank, axis=2)
+
+    def compute_output_shape(self, input_shape):
+        self._check_input_shape(input_shape)
+        return (*input_shape[:2], self.n_mels, *input_shape[3:])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            sample_rate=self.sample_rate,
+            n_fft=self.n_fft,
+            n_mels=self.n_mels,
+            f_min=self.f_min,
+            f_max=self.f_max,
+            htk=self.htk,
+            norm=self.norm,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="spela")
+class MelSpectrogram(_SpectralLayer):
+    """Mel spectrogram of raw audio, equal to ``librosa.feature.melspectrogram``.
+
+    Parameters
+    ----------
+    sample_rate : float, default 16000
+        Sampling rate in Hz.
+    n_fft, hop_length, win_length, window, center, pad_mode, backend
+        As for :class:`spela.STFT`.
+    power : {1.0, 2.0}, default 2.0
+        Exponent of the magnitude before the filterbank.
+    n_mels, f_min, f_max, htk, norm
+        As for :class:`MelFilterbank`.
+    to_db : bool, default False
+        Convert to decibels: ``librosa.power_to_db`` for ``power=2``,
+        ``librosa.amplitude_to_db`` for ``power=1``.
+    ref, amin, top_db
+        Decibel options (see :class:`PowerToDecibel`); ``amin`` defaults to
+        1e-10 for power and 1e-5 for magnitude.
+    trainable : bool, default False
+        Train the DFT kernel (matmul backend) and the mel filterbank.
+
+    Input shape
+    -----------
+    ``(batch, samples)`` or ``(batch, samples, channels)``, float audio.
+
+    Output shape
+    ------------
+    ``(batch, frames, n_mels)`` or ``(batch, frames, n_mels, channels)``.
+
+    Examples
+    --------
+    >>> import keras, spela
+    >>> x = keras.Input((16000,))
+    >>> spela.MelSpectrogram(16000, n_fft=512, hop_length=160, n_mels=64, to_db=True)(x).shape
+    (None, 101, 64)
+    """
+
+    def __init__(
+        self,
+        sample_rate=16000,
+        n_fft=2048,
+        hop_length=None,
+        win_length=None,
+        window="hann",
+        center=True,
+        pad_mode="constant",
+        power=2.0,
+        n_mels=128,
+        f_min=0.0,
+        f_max=None,
+        htk=False,
+        norm="slaney",
+        to_db=False,
+        ref=1.0,
+        amin=None,
+        top_db=80.0,
+        backend="auto",
+        trainable=False,
+        **kwargs,
+    ):
+        super().__init__(
+            n_fft=n_fft,
+            hop_length=hop_length,
+            win_length=win_length,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
+            backend=backend,
+            trainable=trainable,
+            **kwargs,
+        )
+        self.power = check_power(power)
+        self._initial_mel = _mel_matrix(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
+        self.sample_rate = float(sample_rate)
+        self.n_mels = int(n_mels)
+        self.f_min = float(f_min)
+        self.f_max = None if f_max is None else float(f_max)
+        self.htk = bool(htk)
+        self.norm = _normalised_norm(norm)
+        if amin is None:
+            amin = 1e-10 if self.power == 2.0 else 1e-5
+        check_decibel_arguments(ref, amin, top_db)
+        self.to_db = bool(to_db)
+        self.ref = ref if ref == "max" else float(ref)
+        self.amin = float(amin)
+        self.top_db = None if top_db is None else float(top_db)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.filterbank = self.add_weight(
+            name="mel_filterbank",
+            shape=self._initial_mel.shape,
+            initializer=keras.initializers.Constant(self._initial_mel),
+            trainable=self.trainable,
+            dtype="float32",
+        )
+
+    def call(self, inputs):
+        real, imag, channels = self._transform(inputs)
+        mel = ops.apply_matrix(self._spectrum(real, imag), self.filterbank, axis=2)
+        if channels is not None:
+            mel = ops.unfold_channels(mel, channels)
+        if not self.to_db:
+            return mel
+        # "max" references and top_db act per example over all channels, as librosa
+        # does for one multichannel clip, so they come after unfolding channels.
+        to_db = ops.power_to_db if self.power == 2.0 else ops.amplitude_to_db
+        return to_db(mel, self.ref, self.amin, self.top_db)
+
+    def compute_output_shape(self, input_shape):
+        self._check_input_shape(input_shape)
+        shape = (input_shape[0], self._num_frames(input_shape[1]), self.n_mels)
+        return shape + ((input_shape[2],) if len(input_shape) == 3 else ())
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            sample_rate=self.sample_rate,
+            power=self.power,
+            n_mels=self.n_mels,
+            f_min=self.f_min,
+            f_max=self.f_max,
+            htk=self.htk,
+            norm=self.norm,
+            to_db=self.to_db,
+            ref=self.ref,
+            amin=self.amin,
+            top_db=self.top_db,
+        )
+        return config
+
+
+def _check_dct_norm(dct_norm):
+    if dct_norm not in ("ortho", None):
+        raise ValueError(f"dct_norm must be 'ortho' or None, got {dct_norm!r}")
+
+
+@keras.saving.register_keras_serializable(package="spela")
+class LogMelToMFCC(FeatureLayer):
+    """MFCCs from a log-mel spectrogram: DCT-II over the mel axis, as ``librosa.feature.mfcc``.
+
+    Parameters
+    ----------
+    n_mfcc : int, default 20
+        Number of coefficients kept, ``<= n_mels``.
+    dct_norm : {"ortho", None}, default "ortho"
+        DCT normalisation.
+    lifter : float, default 0.0
+        Cepstral liftering (``> 0`` enables it), as librosa.
+
+    Input shape
+    -----------
+    ``(batch, frames, n_mels[, channels])``, log-mel in dB.
+
+    Output shape
+    ------------
+    ``(batch, frames, n_mfcc[, channels])``.
+    """
+
+    def __init__(self, n_mfcc=20, dct_norm="ortho", lifter=0.0, **kwargs):
+        super().__init__(**kwargs)
+        filters._check_positive_int("n_mfcc", n_mfcc)
+        _check_dct_norm(dct_norm)
+        filters.cepstral_matrix(1, 1, dct_norm, lifter)  # validates lifter
+        self.n_mfcc = int(n_mfcc)
+        self.dct_norm = dct_norm
+        self.lifter = float(lifter)
+
+    def _check_input_shape(self, input_shape) -> None:
+        super()._check_input_shape(input_shape)
+        if input_shape[2] is None or input_shape[2] < self.n_mfcc:
+            raise ValueError(
+                f"n_mfcc={self.n_mfcc} needs a static mel axis (axis 2) of at least "
+                f"{self.n_mfcc} bands, got input shape {tuple(input_shape)}"
+            )
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._matrix = filters.cepstral_matrix(
+            self.n_mfcc, input_shape[2], self.dct_norm, self.lifter
+        ).astype(np.float32)
+
+    def call(self, inputs):
+        log_mel = ops._as_float32_signal(inputs, "LogMelToMFCC input")
+        return ops.apply_matrix(log_mel, self._matrix, axis=2)
+
+    def compute_output_shape(self, input_shape):
+        self._check_input_shape(input_shape)
+        return (*input_shape[:2], self.n_mfcc, *input_shape[3:])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(n_mfcc=self.n_mfcc, dct_norm=self.dct_norm, lifter=self.lifter)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="spela")
+class MFCC(MelSpectrogram):
+    """Mel-frequency cepstral coefficients of raw audio, as ``librosa.feature.mfcc``.
+
+    ``power_to_db`` of a mel power spectrogram (``ref=1``, ``amin=1e-10``,
+    ``top_db=80`` by default), then a DCT-II over the mel axis.
+
+    Parameters
+    ----------
+    sample_rate : float, default 16000
+        Sampling rate in Hz.
+    n_mfcc : int, default 20
+        Number of coefficients, ``<= n_mels``.
+    dct_norm : {"ortho", None}, default "ortho"
+        DCT normalisation.
+    lifter : float, default 0.0
+        Cepstral liftering, as librosa.
+    **kwargs
+        Any :class:`MelSpectrogram` argument (``n_fft``, ``hop_length``, ``n_mels``,
+        ``ref``, ``top_db``, ``backend``, ...); ``to_db`` is always True.
+
+    Input shape
+    -----------
+    ``(batch, samples[, channels])``, float audio.
+
+    Output shape
+    ------------
+    ``(batch, frames, n_mfcc[, channels])``.
+    """
+
+    def __init__(self, sample_rate=16000, n_mfcc=20, dct_norm="ortho", lifter=0.0, **kwargs):
+        kwargs.pop("to_db", None)
+        super().__init__(sample_rate=sample_rate, to_db=True, **kwargs)
+        filters._check_positive_int("n_mfcc", n_mfcc)
+        if n_mfcc > self.n_mels:
+            raise ValueError(f"n_mfcc={n_mfcc} must be <= n_mels={self.n_mels}")
+        _check_dct_norm(dct_norm)
+        self._cepstral = filters.cepstral_matrix(n_mfcc, self.n_mels, dct_norm, lifter).astype(
+            np.float32
+        )
+        self.n_mfcc = int(n_mfcc)
+        self.dct_norm = dct_norm
+        self.lifter = float(lifter)
+
+    def call(self, inputs):
+        return ops.apply_matrix(super().call(inputs), self._cepstral, axis=2)
+
+    def compute_output_shape(self, input_shape):
+        shape = super().compute_output_shape(input_shape)
+        return (*shape[:2], self.n_mfcc, *shape[3:])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("to_db")
+        config.update(n_mfcc=self.n_mfcc, dct_norm=self.dct_norm, lifter=self.lifter)
+        return config
