@@ -53,7 +53,7 @@ def pytest_terminal_summary(terminalreporter):
         value, count = worst.get(entry["key"], (0.0, 0))
         worst[entry["key"]] = (max(value, entry["value"]), count + 1)
     if worst:
-        terminalreporter.section("worst measured errors (relative)")
+        terminalreporter.section("worst measured errors (relative unless marked)")
         for key in sorted(worst):
             value, count = worst[key]
             terminalreporter.write_line(f"{key:75s} {value:.3e}  over {count} cases")

@@ -49,7 +49,7 @@ class _DecibelLayer(FeatureLayer):
 
 @keras.saving.register_keras_serializable(package="spela")
 class PowerToDecibel(_DecibelLayer):
-    """Power to decibels, ``10 * log10(max(S, amin) / max(ref, amin))``, as ``librosa.power_to_db``.
+    """Power to decibels, ``10 * log10(max(S, amin) / max(ref, amin))``, as librosa.
 
     Parameters
     ----------
