@@ -158,3 +158,17 @@ def test_multiple_outputs_keep_model_order():
     x = _audio(1)[:, :4000]
     for got, want in zip(run_tflite(to_tflite(model), x), model(x), strict=True):
         np.testing.assert_allclose(got, np.asarray(want), rtol=1e-4, atol=1e-4)
+
+
+def test_keras_normalization_after_log_mel_standardises_and_exports():
+    front = spela.MelSpectrogram(SAMPLE_RATE, n_fft=512, hop_length=160, n_mels=32, to_db=True)
+    features = np.asarray(front(_audio(6, seed=3)))
+    normalization = keras.layers.Normalization(axis=-1)
+    normalization.adapt(features)
+    inputs = keras.Input((SAMPLE_RATE,))
+    model = keras.Model(inputs, normalization(front(inputs)))
+    standardised = np.asarray(model(_audio(6, seed=3)))
+    np.testing.assert_allclose(standardised.mean(axis=(0, 1)), 0.0, atol=1e-3)
+    np.testing.assert_allclose(standardised.std(axis=(0, 1)), 1.0, atol=1e-2)
+    x = _audio(1, seed=4)
+    np.testing.assert_allclose(run_tflite(to_tflite(model), x), np.asarray(model(x)), atol=1e-4)

@@ -18,8 +18,37 @@ def _mel_matrix(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm) -> np.ndarr
     return filters.mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm).T
 
 
-def _normalised_norm(norm):
-    return norm if norm in (None, "slaney") else float(norm)
+def _set_mel_bands(layer, sample_rate, n_fft, n_mels, f_min, f_max, htk, norm) -> None:
+    """Validate the mel options, store them on ``layer`` and compute the initial matrix."""
+    layer._initial_mel = _mel_matrix(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
+    layer.sample_rate = float(sample_rate)
+    layer.n_mels = int(n_mels)
+    layer.f_min = float(f_min)
+    layer.f_max = None if f_max is None else float(f_max)
+    layer.htk = bool(htk)
+    layer.norm = norm if norm in (None, "slaney") else float(norm)
+
+
+def _add_mel_weight(layer) -> None:
+    """The filterbank as a weight of ``layer``, trainable with the layer."""
+    layer.filterbank = layer.add_weight(
+        name="mel_filterbank",
+        shape=layer._initial_mel.shape,
+        initializer=keras.initializers.Constant(layer._initial_mel),
+        trainable=layer.trainable,
+        dtype="float32",
+    )
+
+
+def _mel_config(layer) -> dict:
+    return {
+        "sample_rate": layer.sample_rate,
+        "n_mels": layer.n_mels,
+        "f_min": layer.f_min,
+        "f_max": layer.f_max,
+        "htk": layer.htk,
+        "norm": layer.norm,
+    }
 
 
 @keras.saving.register_keras_serializable(package="spela")
@@ -71,14 +100,8 @@ class MelFilterbank(FeatureLayer):
         **kwargs,
     ):
         super().__init__(trainable=trainable, **kwargs)
-        self._initial = _mel_matrix(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
-        self.sample_rate = float(sample_rate)
+        _set_mel_bands(self, sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
         self.n_fft = int(n_fft)
-        self.n_mels = int(n_mels)
-        self.f_min = float(f_min)
-        self.f_max = None if f_max is None else float(f_max)
-        self.htk = bool(htk)
-        self.norm = _normalised_norm(norm)
 
     def _check_input_shape(self, input_shape) -> None:
         super()._check_input_shape(input_shape)
@@ -91,13 +114,7 @@ class MelFilterbank(FeatureLayer):
 
     def build(self, input_shape):
         super().build(input_shape)
-        self.filterbank = self.add_weight(
-            name="mel_filterbank",
-            shape=self._initial.shape,
-            initializer=keras.initializers.Constant(self._initial),
-            trainable=self.trainable,
-            dtype="float32",
-        )
+        _add_mel_weight(self)
 
     def call(self, inputs):
         spectrum = ops._as_float32_signal(inputs, "MelFilterbank input")
@@ -109,15 +126,7 @@ class MelFilterbank(FeatureLayer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(
-            sample_rate=self.sample_rate,
-            n_fft=self.n_fft,
-            n_mels=self.n_mels,
-            f_min=self.f_min,
-            f_max=self.f_max,
-            htk=self.htk,
-            norm=self.norm,
-        )
+        config.update(n_fft=self.n_fft, **_mel_config(self))
         return config
 
 
@@ -195,13 +204,7 @@ class MelSpectrogram(_SpectralLayer):
             **kwargs,
         )
         self.power = check_power(power)
-        self._initial_mel = _mel_matrix(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
-        self.sample_rate = float(sample_rate)
-        self.n_mels = int(n_mels)
-        self.f_min = float(f_min)
-        self.f_max = None if f_max is None else float(f_max)
-        self.htk = bool(htk)
-        self.norm = _normalised_norm(norm)
+        _set_mel_bands(self, sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
         if amin is None:
             amin = 1e-10 if self.power == 2.0 else 1e-5
         check_decibel_arguments(ref, amin, top_db)
@@ -212,13 +215,7 @@ class MelSpectrogram(_SpectralLayer):
 
     def build(self, input_shape):
         super().build(input_shape)
-        self.filterbank = self.add_weight(
-            name="mel_filterbank",
-            shape=self._initial_mel.shape,
-            initializer=keras.initializers.Constant(self._initial_mel),
-            trainable=self.trainable,
-            dtype="float32",
-        )
+        _add_mel_weight(self)
 
     def call(self, inputs):
         real, imag, channels = self._transform(inputs)
@@ -240,13 +237,8 @@ class MelSpectrogram(_SpectralLayer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            sample_rate=self.sample_rate,
             power=self.power,
-            n_mels=self.n_mels,
-            f_min=self.f_min,
-            f_max=self.f_max,
-            htk=self.htk,
-            norm=self.norm,
+            **_mel_config(self),
             to_db=self.to_db,
             ref=self.ref,
             amin=self.amin,
