@@ -1,0 +1,8 @@
+"""Speaker recognition on raw 1-s 16 kHz clips with a spela front end, exported to TFLite."""
+
+__version__ = "1.0.0.dev0"
+
+SAMPLE_RATE = 16000
+CLIP_SAMPLES = 16000
+# PCM16 samples become floats by this division, in training and on the phone alike.
+PCM16_SCALE = 32768.0

@@ -1,0 +1,118 @@
+"""Confusion matrices, per-class scores, tables and plots for training reports."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from speaker_recognition.files import temporary_path_for
+
+
+def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """``(n_classes, n_classes)`` counts: row = true speaker, column = predicted."""
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(truth), np.asarray(predicted)), 1)
+    return matrix
+
+
+def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class precision (column-wise) and recall (row-wise); 0 where undefined."""
+    hits = np.diag(matrix).astype(np.float64)
+    predicted = matrix.sum(axis=0)
+    actual = matrix.sum(axis=1)
+    precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
+    recall = np.divide(hits, actual, out=np.zeros_like(hits), where=actual > 0)
+    return precision, recall
+
+
+def confusion_table(matrix: np.ndarray, labels: list[str]) -> str:
+    """The confusion matrix as an aligned text table with recall per row."""
+    width = max(6, *(len(name) for name in labels))
+    header = " " * width + " | " + " ".join(f"{name[:width]:>{width}}" for name in labels)
+    lines = [header + " | recall", "-" * (len(header) + 9)]
+    _, recall = precision_recall(matrix)
+    for name, row, row_recall in zip(labels, matrix, recall, strict=True):
+        cells = " ".join(f"{count:>{width}d}" for count in row)
+        lines.append(f"{name[:width]:>{width}} | {cells} | {row_recall:6.1%}")
+    return "\n".join(lines)
+
+
+def class_report(matrix: np.ndarray, labels: list[str]) -> str:
+    """Per-class precision, recall and support as a text table."""
+    precision, recall = precision_recall(matrix)
+    width = max(7, *(len(name) for name in labels))
+    lines = [f"{'speaker':<{width}}  precision  recall  support"]
+    for name, p, r, n in zip(labels, precision, recall, matrix.sum(axis=1), strict=True):
+        lines.append(f"{name:<{width}}  {p:9.1%}  {r:6.1%}  {n:7d}")
+    return "\n".join(lines)
+
+
+def _save(figure, path: str | os.PathLike) -> None:
+    """Save a matplotlib figure as PNG atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    temporary = temporary_path_for(path)
+    try:
+        figure.savefig(temporary, dpi=100, format="png")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+        plt.close(figure)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_confusion(matrix: np.ndarray, labels: list[str], path: str | Path, title: str) -> None:
+    """Heat map of the confusion matrix with counts, saved as PNG."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(1.2 * len(labels) + 2, 1.1 * len(labels) + 1.5))
+    axis.imshow(matrix, cmap="Blues")
+    for (row, column), count in np.ndenumerate(matrix):
+        color = "white" if count > matrix.max() / 2 else "black"
+        axis.text(column, row, str(count), ha="center", va="center", color=color)
+    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    axis.set_yticks(range(len(labels)), labels)
+    axis.set(xlabel="predicted speaker", ylabel="true speaker", title=title)
+    figure.tight_layout()
+    _save(figure, path)
+
+
+def plot_history(history: dict[str, list[float]], path: str | Path) -> None:
+    """Loss and accuracy curves (train and validation) per epoch, saved as PNG."""
+    plt = _pyplot()
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for key, axis in (("loss", loss_axis), ("accuracy", accuracy_axis)):
+        axis.plot(epochs, history[key], marker="o", label="train")
+        axis.plot(epochs, history[f"val_{key}"], marker="o", label="validation")
+        axis.set(xlabel="epoch", ylabel=key, title=key)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    _save(figure, path)
+
+
+def plot_snr(snrs: list[str], accuracies: list[float], path: str | Path) -> None:
+    """Test accuracy against the SNR of mixed-in held-out noise, saved as PNG."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(6, 4))
+    axis.plot(range(len(snrs)), [100 * a for a in accuracies], marker="o")
+    axis.set_xticks(range(len(snrs)), snrs)
+    axis.set(
+        xlabel="SNR of added noise (dB)",
+        ylabel="test accuracy (%)",
+        ylim=(0, 101),
+        title="accuracy against noise",
+    )
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    _save(figure, path)
