@@ -33,7 +33,11 @@ def _spectral_layers(model: keras.Model) -> list[_SpectralLayer]:
     return [layer for layer in model._flatten_layers() if isinstance(layer, _SpectralLayer)]
 
 
-def _check_layers(model: keras.Model, quantize: str | None) -> None:
+def _check_layers(model: keras.Model, quantize: str | None, float_layers=()) -> None:
+    names = {layer.name for layer in model._flatten_layers()}
+    unknown = sorted(set(float_layers) - names)
+    if unknown:
+        raise ValueError(f"float_layers names layers the model does not have: {unknown}")
     for layer in _spectral_layers(model):
         if layer.backend != "rfft":
             continue
@@ -43,10 +47,11 @@ def _check_layers(model: keras.Model, quantize: str | None) -> None:
                 "TFLite's RFFT2D kernel accepts only power-of-two FFT lengths; "
                 "rebuild it with backend='matmul' (or 'auto')"
             )
-        if quantize == "int8":
+        if quantize == "int8" and layer.name not in float_layers:
             raise ExportError(
                 f"layer {layer.name!r} uses backend='rfft', which has no int8 kernel; "
-                "full-integer quantization needs backend='matmul'"
+                "full-integer quantization needs backend='matmul', or keep the layer in "
+                f"float with float_layers=[{layer.name!r}]"
             )
 
 
@@ -72,6 +77,7 @@ def to_tflite(
     quantize: str | None = None,
     representative_data: np.ndarray | Iterable | None = None,
     batch_size: int | None = 1,
+    float_layers: Sequence[str] = (),
 ) -> bytes:
     """Convert a Keras model to a TFLite flatbuffer made of builtin ops only.
 
@@ -91,6 +97,11 @@ def to_tflite(
     batch_size : int or None, default 1
         Fixed batch size of the exported graph (1 suits on-device streaming);
         ``None`` exports a resizable batch dimension.
+    float_layers : sequence of str, default ()
+        With ``"int8"``: names of layers whose ops stay float32 while the rest
+        is quantized. An 8-bit linear power spectrum keeps only about 24 dB
+        below its peak, so a log-mel front end usually belongs here; it may
+        then use the ``"rfft"`` backend.
 
     Returns
     -------
@@ -118,7 +129,13 @@ def to_tflite(
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     if not getattr(model, "inputs", None):
         raise ValueError("model must be a built functional or sequential model with inputs")
-    _check_layers(model, quantize)
+    if isinstance(float_layers, str):
+        float_layers = [float_layers]
+    if float_layers and quantize != "int8":
+        raise ValueError(
+            f"float_layers applies to quantize='int8' only, got quantize={quantize!r}"
+        )
+    _check_layers(model, quantize, float_layers)
 
     specs = [tf.TensorSpec([batch_size, *x.shape[1:]], x.dtype) for x in model.inputs]
     single_input = len(specs) == 1
@@ -137,10 +154,17 @@ def to_tflite(
     if quantize == "float16":
         converter.target_spec.supported_types = [tf.float16]
     elif quantize == "int8":
-        converter.representative_dataset = _representative_dataset(model, representative_data)
+        calibration = _representative_dataset(model, representative_data)
+        converter.representative_dataset = calibration
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if float_layers:
+            converter.target_spec.supported_ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
     try:
         flatbuffer = converter.convert()
+        if float_layers:
+            flatbuffer = _requantize_keeping_float(
+                converter, calibration, flatbuffer, float_layers
+            )
     except Exception as error:  # the converter raises several private error types
         message = str(error)
         missing = sorted(set(re.findall(r"\btf\.(\w+)", message)))
@@ -148,6 +172,30 @@ def to_tflite(
         raise ExportError(f"TFLite conversion failed.{detail}\n{message}") from None
     _check_flatbuffer(flatbuffer)
     return flatbuffer
+
+
+def _requantize_keeping_float(converter, calibration, flatbuffer: bytes, float_layers) -> bytes:
+    """Quantize again with the ops of ``float_layers`` left in float32.
+
+    Op outputs are named after the Keras layer path (``model/<layer>_1/...``);
+    those ops are denylisted for TFLite's selective quantization.
+    """
+    pattern = re.compile("|".join(rf"(^|/){re.escape(name)}(_\d+)?/" for name in float_layers))
+    model = _load_flatbuffer(flatbuffer)
+    denylisted = [
+        graph.tensors[op.outputs[0]].name.decode()
+        for graph in model.subgraphs
+        for op in graph.operators
+        if pattern.search(graph.tensors[op.outputs[0]].name.decode())
+    ]
+    if not denylisted:
+        raise ExportError(f"no ops of float_layers {list(float_layers)} found in the graph")
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter,
+        debug_dataset=calibration,
+        debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=denylisted),
+    )
+    return debugger.get_nondebug_quantized_model()
 
 
 def _load_flatbuffer(model_bytes: bytes):

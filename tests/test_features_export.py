@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import spela
+import spela.export
 from spela.export import run_tflite, tflite_op_names, to_tflite
 
 SAMPLE_RATE = 16000
@@ -172,3 +173,50 @@ def test_keras_normalization_after_log_mel_standardises_and_exports():
     np.testing.assert_allclose(standardised.std(axis=(0, 1)), 1.0, atol=1e-2)
     x = _audio(1, seed=4)
     np.testing.assert_allclose(run_tflite(to_tflite(model), x), np.asarray(model(x)), atol=1e-4)
+
+
+def _front_end_and_classifier(backend):
+    inputs = keras.Input((SAMPLE_RATE,))
+    log_mel = spela.MelSpectrogram(
+        SAMPLE_RATE,
+        n_fft=512,
+        hop_length=160,
+        n_mels=40,
+        to_db=True,
+        ref="max",
+        backend=backend,
+        name="front",
+    )(inputs)
+    x = keras.layers.Reshape((101, 40, 1))(keras.layers.Rescaling(1 / 40, offset=1)(log_mel))
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["rfft", "matmul"])
+def test_int8_with_float_front_end(record_error, backend):
+    model = _front_end_and_classifier(backend)
+    flatbuffer = to_tflite(
+        model, quantize="int8", representative_data=_audio(16, seed=5), float_layers=["front"]
+    )
+    names = tflite_op_names(flatbuffer)
+    # The front end runs in float (no QUANTIZE before its log), the classifier in int8.
+    first_quantize = names.index("QUANTIZE")
+    assert names[first_quantize + 1 :].count("CONV_2D") == 1
+    assert ("RFFT2D" in names[:first_quantize]) == (backend == "rfft")
+    x = _audio(4, seed=6)
+    want = np.asarray(model(x))
+    error = float(np.max(np.abs(run_tflite(flatbuffer, x) - want)))
+    record_error(f"TFLite int8 classifier with float front end ({backend}), |probability|", error)
+    assert error < 0.05  # int8 steps of a small CNN on probabilities in [0, 1]
+
+
+def test_float_layers_errors():
+    model = _front_end_and_classifier("rfft")
+    with pytest.raises(ValueError, match="float_layers applies"):
+        to_tflite(model, float_layers=["front"])
+    with pytest.raises(ValueError, match="does not have"):
+        to_tflite(model, "int8", _audio(2), float_layers=["nope"])
+    with pytest.raises(spela.export.ExportError, match="float_layers"):
+        to_tflite(model, "int8", _audio(2))
