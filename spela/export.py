@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 
 import keras
@@ -190,12 +191,14 @@ def _requantize_keeping_float(converter, calibration, flatbuffer: bytes, float_l
     ]
     if not denylisted:
         raise ExportError(f"no ops of float_layers {list(float_layers)} found in the graph")
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter,
-        debug_dataset=calibration,
-        debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=denylisted),
-    )
-    return debugger.get_nondebug_quantized_model()
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=denylisted)
+    with warnings.catch_warnings():
+        # The debugger runs TensorFlow's own, deprecated tf.lite.Interpreter.
+        warnings.filterwarnings("ignore", message=r"(?s).*tf\.lite\.Interpreter is deprecated")
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=calibration, debug_options=options
+        )
+        return debugger.get_nondebug_quantized_model()
 
 
 def _load_flatbuffer(model_bytes: bytes):

@@ -213,6 +213,11 @@ def split_indices(
     dict
         ``{"train": idx, "validation": idx, "test": idx}``, sorted index arrays
         into ``labels``; disjoint and covering every clip.
+
+    Raises
+    ------
+    DatasetError
+        If a speaker has fewer than three blocks of clips.
     """
     if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
         raise ValueError(f"fractions must be three shares summing to 1, got {fractions}")
@@ -224,18 +229,18 @@ def split_indices(
         members = np.flatnonzero(labels == label)
         members = members[np.argsort(numbers[members], kind="stable")]
         blocks = [members[i : i + block_size] for i in range(0, members.size, block_size)]
-        order = rng.permutation(len(blocks))
-        wanted = {"test": fractions[2] * members.size, "validation": fractions[1] * members.size}
-        filled = {"test": 0, "validation": 0}
-        for index in order:
-            block = blocks[index]
-            target = next(
-                (s for s in ("test", "validation") if filled[s] + block.size / 2 <= wanted[s]),
-                "train",
+        if len(blocks) < 3:
+            raise DatasetError(
+                f"speaker {label} has {members.size} clips: at least 3 blocks of "
+                f"block_size={block_size} are needed to split it three ways"
             )
-            if target != "train":
-                filled[target] += block.size
-            parts[target].append(block)
+        order = rng.permutation(len(blocks))
+        n_test = max(1, round(fractions[2] * len(blocks)))
+        n_validation = max(1, round(fractions[1] * len(blocks)))
+        n_validation = min(n_validation, len(blocks) - n_test - 1)
+        parts["test"] += [blocks[i] for i in order[:n_test]]
+        parts["validation"] += [blocks[i] for i in order[n_test : n_test + n_validation]]
+        parts["train"] += [blocks[i] for i in order[n_test + n_validation :]]
     return {
         name: np.sort(np.concatenate(blocks)) if blocks else np.array([], dtype=int)
         for name, blocks in parts.items()

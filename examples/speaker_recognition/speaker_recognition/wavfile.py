@@ -77,8 +77,12 @@ def read_wav(path: str | os.PathLike, sample_rate: int | None = None) -> Audio:
     try:
         rate, data = scipy.io.wavfile.read(path)
         samples, source_format = _to_float(np.asarray(data))
-    except (OSError, ValueError, EOFError, TypeError) as error:
-        raise AudioFileError(f"{path}: not a readable WAV file ({error})") from None
+    except AudioFileError as error:
+        raise AudioFileError(f"{path}: {error}") from None
+    except Exception as error:  # scipy's parser raises many types on damaged files
+        raise AudioFileError(
+            f"{path}: not a readable WAV file ({type(error).__name__}: {error})"
+        ) from None
     channels = 1 if samples.ndim == 1 else samples.shape[1]
     if samples.ndim == 2:
         samples = samples.mean(axis=1)

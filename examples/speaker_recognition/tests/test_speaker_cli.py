@@ -1,0 +1,123 @@
+"""Train, convert and predict end to end on a tiny synthetic dataset, as a user would."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.io.wavfile
+from speaker_recognition import convert, predict, synthetic, train
+from speaker_recognition.wavfile import write_wav
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("speaker")
+    data_dir = synthetic.write_dataset(
+        root / "16000_pcm_speeches", clips_per_speaker=40, seed=2, progress=False
+    )
+    run_dir = root / "run"
+    assert (
+        train.main(
+            ["--data-dir", str(data_dir), "--out", str(run_dir), "--epochs", "2", "--seed", "4"]
+        )
+        == 0
+    )
+    return data_dir, run_dir
+
+
+@pytest.mark.slow
+def test_training_artifacts(trained_run):
+    _, run_dir = trained_run
+    for name in (
+        "best.keras",
+        "history.csv",
+        "history.json",
+        "curves.png",
+        "labels.txt",
+        "run.json",
+        "report.json",
+        "confusion_test.png",
+        "snr.png",
+        "confusion/epoch_01.png",
+        "confusion/epoch_02.png",
+    ):
+        assert (run_dir / name).is_file(), name
+    history = json.loads((run_dir / "history.json").read_text())
+    assert len(history["val_accuracy"]) == 2
+    report = json.loads((run_dir / "report.json").read_text())
+    assert 0.0 <= report["test_accuracy"] <= 1.0
+    assert set(report["accuracy_by_snr_db"]) == {"clean", "20", "10", "5", "0"}
+    assert (run_dir / "labels.txt").read_text().split() == sorted(v.name for v in synthetic.VOICES)
+    assert not list(run_dir.glob(".*tmp*"))  # no temporary files left
+
+
+@pytest.mark.slow
+def test_convert_and_predict(trained_run, tmp_path, capsys):
+    data_dir, run_dir = trained_run
+    export = tmp_path / "export"
+    assert convert.main([str(run_dir), "--out", str(export)]) == 0
+    figures = json.loads((export / "export_report.json").read_text())
+    assert figures["model.tflite"]["agreement_with_keras"] >= 0.97
+    assert figures["model_int8.tflite"]["agreement_with_keras"] >= 0.8
+    assert figures["model_int8.tflite"]["bytes"] < 300 * 1024
+    facts = json.loads((export / "model.json").read_text())
+    assert facts["sample_rate"] == 16000 and facts["clip_samples"] == 16000
+    assert facts["pcm16_scale"] == 32768.0
+    assert facts["labels"] == (export / "labels.txt").read_text().split()
+    capsys.readouterr()
+
+    clip = data_dir / "Boris" / "35.wav"
+    rate, pcm = scipy.io.wavfile.read(clip)
+    long_8k = np.tile(pcm, 3).astype(np.float32) / 32768.0
+    long_8k = long_8k[::2]  # 3 s at 8 kHz
+    write_wav(tmp_path / "long_8k.wav", long_8k, 8000)
+    (tmp_path / "broken.wav").write_bytes(b"RIFFnot really")
+    status = predict.main(
+        [
+            str(export / "model.tflite"),
+            str(clip),
+            str(tmp_path / "long_8k.wav"),
+            str(tmp_path / "broken.wav"),
+        ]
+    )
+    out = capsys.readouterr()
+    assert status == 1  # one file failed, the others were classified
+    assert "broken.wav" in out.err
+    assert "8000 Hz; resampled" in out.out
+    lines = [line for line in out.out.splitlines() if ".wav:" in line]
+    assert len(lines) == 2
+    assert all(any(v.name in line.split(":")[1] for v in synthetic.VOICES) for line in lines)
+
+
+@pytest.mark.slow
+def test_training_repeats_with_the_same_seed(trained_run, tmp_path):
+    data_dir, run_dir = trained_run
+    assert (
+        train.main(
+            [
+                "--data-dir",
+                str(data_dir),
+                "--out",
+                str(tmp_path / "again"),
+                "--epochs",
+                "2",
+                "--seed",
+                "4",
+            ]
+        )
+        == 0
+    )
+    first = json.loads((run_dir / "history.json").read_text())
+    second = json.loads((tmp_path / "again" / "history.json").read_text())
+    assert first == second
+
+
+def test_cli_errors(tmp_path, capsys):
+    assert (
+        train.main(["--data-dir", str(tmp_path / "missing"), "--out", str(tmp_path / "run")]) == 2
+    )
+    assert "does not exist" in capsys.readouterr().err
+    assert convert.main([str(tmp_path)]) == 2
+    assert "run.json" in capsys.readouterr().err

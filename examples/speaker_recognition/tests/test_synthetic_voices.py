@@ -1,0 +1,58 @@
+"""The synthetic dataset: layout, formats, and that loudness does not give speakers away."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.io.wavfile
+from speaker_recognition import synthetic
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return synthetic.write_dataset(
+        tmp_path_factory.mktemp("syn") / "16000_pcm_speeches",
+        clips_per_speaker=12,
+        seed=1,
+        progress=False,
+    )
+
+
+def test_layout_and_formats(dataset):
+    speakers = sorted(p.name for p in dataset.iterdir() if not p.name.startswith(("_", "o")))
+    assert speakers == sorted(v.name for v in synthetic.VOICES)
+    for name in speakers:
+        files = sorted((dataset / name).glob("*.wav"), key=lambda p: int(p.stem))
+        assert [int(p.stem) for p in files] == list(range(12))
+        for path in files[:3]:
+            rate, samples = scipy.io.wavfile.read(path)
+            assert (rate, samples.dtype, samples.shape) == (16000, np.int16, (16000,))
+    noise = list((dataset / "_background_noise_").glob("*.wav"))
+    noise += list((dataset / "other").glob("*.wav"))
+    assert len(noise) == 6
+    for path in noise:
+        rate, samples = scipy.io.wavfile.read(path)
+        assert rate != 16000 and samples.size > 5 * rate
+
+
+def test_loudness_ranges_of_speakers_overlap(dataset):
+    levels = {}
+    for voice in synthetic.VOICES:
+        rms = [
+            np.sqrt(np.mean((scipy.io.wavfile.read(p)[1] / 32768.0) ** 2))
+            for p in (dataset / voice.name).glob("*.wav")
+        ]
+        levels[voice.name] = (min(rms), max(rms))
+    assert max(low for low, _ in levels.values()) < min(high for _, high in levels.values())
+
+
+def test_refuses_a_non_empty_folder(dataset):
+    with pytest.raises(FileExistsError, match="not empty"):
+        synthetic.write_dataset(dataset, clips_per_speaker=3, progress=False)
+    assert synthetic.main([str(dataset), "--clips-per-speaker", "3"]) == 2
+
+
+def test_same_seed_same_audio(tmp_path):
+    a = synthetic.write_dataset(tmp_path / "a", clips_per_speaker=3, seed=5, progress=False)
+    b = synthetic.write_dataset(tmp_path / "b", clips_per_speaker=3, seed=5, progress=False)
+    assert (a / "Anna" / "2.wav").read_bytes() == (b / "Anna" / "2.wav").read_bytes()
