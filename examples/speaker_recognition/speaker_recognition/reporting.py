@@ -50,31 +50,27 @@ def class_report(matrix: np.ndarray, labels: list[str]) -> str:
 
 
 def _save(figure, path: str | os.PathLike) -> None:
-    """Save a matplotlib figure as PNG atomically and close it."""
-    import matplotlib.pyplot as plt
-
+    """Save a matplotlib figure as PNG atomically."""
     temporary = temporary_path_for(path)
     try:
         figure.savefig(temporary, dpi=100, format="png")
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-        plt.close(figure)
 
 
-def _pyplot():
-    import matplotlib
+def _subplots(ncols: int = 1, figsize=(6, 4)):
+    """A figure and axes drawn off-screen, leaving pyplot's backend and state alone."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    figure = Figure(figsize=figsize)
+    axes = figure.subplots(1, ncols)
+    return figure, axes
 
 
 def plot_confusion(matrix: np.ndarray, labels: list[str], path: str | Path, title: str) -> None:
     """Heat map of the confusion matrix with counts, saved as PNG."""
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(1.2 * len(labels) + 2, 1.1 * len(labels) + 1.5))
+    figure, axis = _subplots(figsize=(1.2 * len(labels) + 2, 1.1 * len(labels) + 1.5))
     axis.imshow(matrix, cmap="Blues")
     for (row, column), count in np.ndenumerate(matrix):
         color = "white" if count > matrix.max() / 2 else "black"
@@ -88,8 +84,7 @@ def plot_confusion(matrix: np.ndarray, labels: list[str], path: str | Path, titl
 
 def plot_history(history: dict[str, list[float]], path: str | Path) -> None:
     """Loss and accuracy curves (train and validation) per epoch, saved as PNG."""
-    plt = _pyplot()
-    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (loss_axis, accuracy_axis) = _subplots(2, figsize=(10, 4))
     epochs = np.arange(1, len(history["loss"]) + 1)
     for key, axis in (("loss", loss_axis), ("accuracy", accuracy_axis)):
         axis.plot(epochs, history[key], marker="o", label="train")
@@ -103,8 +98,7 @@ def plot_history(history: dict[str, list[float]], path: str | Path) -> None:
 
 def plot_snr(snrs: list[str], accuracies: list[float], path: str | Path) -> None:
     """Test accuracy against the SNR of mixed-in held-out noise, saved as PNG."""
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = _subplots(figsize=(6, 4))
     axis.plot(range(len(snrs)), [100 * a for a in accuracies], marker="o")
     axis.set_xticks(range(len(snrs)), snrs)
     axis.set(

@@ -69,7 +69,7 @@ def test_convert_and_predict(trained_run, tmp_path, capsys):
     capsys.readouterr()
 
     clip = data_dir / "Boris" / "35.wav"
-    rate, pcm = scipy.io.wavfile.read(clip)
+    _, pcm = scipy.io.wavfile.read(clip)
     long_8k = np.tile(pcm, 3).astype(np.float32) / 32768.0
     long_8k = long_8k[::2]  # 3 s at 8 kHz
     write_wav(tmp_path / "long_8k.wav", long_8k, 8000)

@@ -1,0 +1,33 @@
+"""The training notebook runs top to bottom on a small synthetic dataset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "train_speaker_recognition.ipynb"
+
+
+@pytest.mark.slow
+def test_notebook_executes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPEAKER_RUN_DIR", str(tmp_path / "run"))
+    monkeypatch.setenv("SPEAKER_EPOCHS", "2")
+    monkeypatch.setenv("SPEAKER_CLIPS", "40")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 5  # data figure, curves, confusion, SNR, predictions
+    assert (tmp_path / "run" / "export" / "model_int8.tflite").is_file()
+    assert os.environ["SPEAKER_EPOCHS"] == "2"
