@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import scipy.io.wavfile
+
 from speaker_recognition import convert, predict, synthetic, train
 from speaker_recognition.wavfile import write_wav
 

@@ -9,6 +9,7 @@ import pytest
 import scipy.io.wavfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from speaker_recognition import CLIP_SAMPLES, data
 from speaker_recognition.wavfile import AudioFileError, read_wav, write_wav
 

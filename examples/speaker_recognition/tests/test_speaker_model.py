@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from speaker_recognition.model import build_model, frontend_layer_names
 
+from speaker_recognition.model import build_model, frontend_layer_names
 from spela.export import run_tflite, tflite_op_names, to_tflite
 
 

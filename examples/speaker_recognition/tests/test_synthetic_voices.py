@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.io.wavfile
+
 from speaker_recognition import synthetic
 
 
