@@ -1,0 +1,69 @@
+package org.spela.speaker.core
+
+/** `model.json` or `labels.txt` content the app cannot use; the message names the field. */
+class ModelFormatException(message: String) : Exception(message)
+
+/**
+ * What the app needs to feed and read the exported model, from `model.json`.
+ *
+ * @property sampleRate audio rate in Hz the model expects
+ * @property clipSamples samples per model input (one clip)
+ * @property pcm16Scale divisor turning PCM16 samples into the model's floats
+ * @property labels speaker names in output order
+ */
+class ModelFacts(val sampleRate: Int, val clipSamples: Int, val pcm16Scale: Float, val labels: List<String>) {
+    /** Throws unless `labels.txt` names the same speakers in the same order. */
+    fun checkLabels(fileLabels: List<String>) {
+        if (fileLabels != labels) {
+            throw ModelFormatException("labels.txt $fileLabels differs from model.json labels $labels")
+        }
+    }
+
+    companion object {
+        fun parse(text: String): ModelFacts {
+            val root = try {
+                Json.parse(text)
+            } catch (error: JsonException) {
+                throw ModelFormatException("model.json is not valid JSON: ${error.message}")
+            }
+            val fields = root as? Map<*, *> ?: throw ModelFormatException("model.json must hold an object")
+            fun number(name: String): Double {
+                val value = fields[name] as? Double
+                    ?: throw ModelFormatException("model.json needs a number '$name'")
+                if (!(value > 0.0) || value.isInfinite()) {
+                    throw ModelFormatException("model.json '$name' must be positive, got $value")
+                }
+                return value
+            }
+            fun integer(name: String): Int {
+                val value = number(name)
+                if (value != Math.floor(value) || value > Int.MAX_VALUE) {
+                    throw ModelFormatException("model.json '$name' must be a whole number, got $value")
+                }
+                return value.toInt()
+            }
+            val rawLabels = fields["labels"] as? List<*>
+                ?: throw ModelFormatException("model.json needs a list 'labels'")
+            val labels = rawLabels.map {
+                it as? String ?: throw ModelFormatException("model.json 'labels' must hold strings, got $it")
+            }
+            Labels.check(labels, "model.json 'labels'")
+            return ModelFacts(integer("sample_rate"), integer("clip_samples"), number("pcm16_scale").toFloat(), labels)
+        }
+    }
+}
+
+/** Reading `labels.txt`: one speaker name a line, in model output order. */
+object Labels {
+    fun parse(text: String): List<String> {
+        val labels = text.lines().map { it.trim() }.filter { it.isNotEmpty() }
+        check(labels, "labels.txt")
+        return labels
+    }
+
+    internal fun check(labels: List<String>, source: String) {
+        if (labels.isEmpty()) throw ModelFormatException("$source holds no labels")
+        val repeated = labels.groupBy { it }.filter { it.value.size > 1 }.keys
+        if (repeated.isNotEmpty()) throw ModelFormatException("$source repeats labels $repeated")
+    }
+}

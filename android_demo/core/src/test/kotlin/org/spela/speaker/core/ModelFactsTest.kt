@@ -1,0 +1,59 @@
+package org.spela.speaker.core
+
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Test
+
+class ModelFactsTest {
+    private val valid = """{"sample_rate": 16000, "clip_samples": 16000, "pcm16_scale": 32768.0,
+        "labels": ["Anna", "Boris \"B\"", "\u00c9mile"], "files": {"model.tflite": 1234}, "extra": [true, null, -1.5e3]}"""
+
+    @Test
+    fun parsesTheFieldsTheAppNeeds() {
+        val facts = ModelFacts.parse(valid)
+        assertEquals(16000, facts.sampleRate)
+        assertEquals(16000, facts.clipSamples)
+        assertEquals(32768f, facts.pcm16Scale, 0f)
+        assertEquals(listOf("Anna", "Boris \"B\"", "\u00c9mile"), facts.labels)
+    }
+
+    @Test
+    fun namesWhatIsWrong() {
+        val cases = mapOf(
+            "not valid JSON" to "{\"sample_rate\": ",
+            "'sample_rate'" to """{"clip_samples": 16000, "pcm16_scale": 1, "labels": ["a"]}""",
+            "must be positive" to """{"sample_rate": -1, "clip_samples": 1, "pcm16_scale": 1, "labels": ["a"]}""",
+            "whole number" to """{"sample_rate": 16000.5, "clip_samples": 1, "pcm16_scale": 1, "labels": ["a"]}""",
+            "'labels'" to """{"sample_rate": 16000, "clip_samples": 1, "pcm16_scale": 1}""",
+            "holds no labels" to """{"sample_rate": 16000, "clip_samples": 1, "pcm16_scale": 1, "labels": []}""",
+            "must hold an object" to "[1, 2]"
+        )
+        for ((problem, text) in cases) {
+            try {
+                ModelFacts.parse(text)
+                fail("expected an error for $problem")
+            } catch (error: ModelFormatException) {
+                assertTrue("${error.message} lacks $problem", error.message!!.contains(problem))
+            }
+        }
+    }
+
+    @Test
+    fun labelsFileMustMatchModelJson() {
+        val facts = ModelFacts.parse(valid)
+        assertEquals(listOf("a", "b"), Labels.parse("a\n\n  b  \n"))
+        try {
+            facts.checkLabels(listOf("Boris \"B\"", "Anna", "\u00c9mile"))
+            fail("expected a mismatch")
+        } catch (error: ModelFormatException) {
+            assertTrue(error.message!!.contains("differs"))
+        }
+        try {
+            Labels.parse("a\nb\na\n")
+            fail("expected a repeat error")
+        } catch (error: ModelFormatException) {
+            assertTrue(error.message!!.contains("repeats"))
+        }
+    }
+}
