@@ -17,11 +17,17 @@ import numpy as np
 import pytest
 
 from speaker_recognition import SAMPLE_RATE, convert, data
+from speaker_recognition.files import write_json_atomically
 from speaker_recognition.wavfile import read_wav, write_wav
 
 RUN_TESTS = Path(__file__).resolve().parents[3] / "android_demo" / "core" / "run-tests.sh"
-KAGGLE_SPEAKERS = ["Nelson_Mandela", "Benjamin_Netanyahu", "Magaret_Tarcher", "Julia_Gillard",
-                   "Jens_Stoltenberg"]
+KAGGLE_SPEAKERS = [
+    "Nelson_Mandela",
+    "Benjamin_Netanyahu",
+    "Magaret_Tarcher",
+    "Julia_Gillard",
+    "Jens_Stoltenberg",
+]
 
 
 def write_fixtures(directory: Path) -> None:
@@ -42,9 +48,8 @@ def write_fixtures(directory: Path) -> None:
     data.write_labels(directory / "labels.txt", labels)
     (directory / "expected_labels.txt").write_text("\n".join(sorted(KAGGLE_SPEAKERS)) + "\n")
     sizes = {"model.tflite": 1000, "model_int8.tflite": 500}
-    from speaker_recognition.files import write_json_atomically
-
-    write_json_atomically(directory / "model.json", convert.model_facts(labels, "small_cnn", sizes))
+    facts = convert.model_facts(labels, "small_cnn", sizes)
+    write_json_atomically(directory / "model.json", facts)
 
 
 def test_fixture_floats_are_pcm16_over_32768(tmp_path):
@@ -58,16 +63,22 @@ def test_fixture_floats_are_pcm16_over_32768(tmp_path):
 @pytest.mark.slow
 def test_kotlin_core_reads_the_same_floats_and_labels(tmp_path):
     if shutil.which("kotlinc") is None:
-        message = ("kotlinc not found: the Kotlin core's JUnit tests did not run "
-                   "(apt-get install kotlin junit4; .ci/run installs them)")
+        message = (
+            "kotlinc not found: the Kotlin core's JUnit tests did not run "
+            "(apt-get install kotlin junit4; .ci/run installs them)"
+        )
         if os.environ.get("SPELA_REQUIRE_KOTLIN") == "1":
             pytest.fail(message)
         pytest.skip(message)
     write_fixtures(tmp_path)
-    environment = {**os.environ, "SPELA_CONTRACT_DIR": str(tmp_path),
-                   "CORE_BUILD_DIR": str(tmp_path / "build")}
-    result = subprocess.run(["bash", str(RUN_TESTS)], capture_output=True, text=True,
-                            env=environment, timeout=600)
+    environment = {
+        **os.environ,
+        "SPELA_CONTRACT_DIR": str(tmp_path),
+        "CORE_BUILD_DIR": str(tmp_path / "build"),
+    }
+    result = subprocess.run(
+        ["bash", str(RUN_TESTS)], capture_output=True, text=True, env=environment, timeout=600
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     passed = re.search(r"OK \((\d+) tests\)", output)
