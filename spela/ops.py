@@ -8,6 +8,8 @@ them convert with ``TFLITE_BUILTINS`` alone. Constants come from
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import tensorflow as tf
 
@@ -135,10 +137,6 @@ def pad_center(signal: tf.Tensor, n_fft: int, pad_mode: str = "constant") -> tf.
     return tf.pad(signal, [[0, 0], [amount, amount]], mode=mode)
 
 
-# Above this many hops per frame, slicing builds too many ops; gather instead.
-_MAX_SLICES_PER_FRAME = 16
-
-
 def frame(signal: tf.Tensor, frame_length: int, hop_length: int) -> tf.Tensor:
     """Slice a signal into overlapping frames (no padding).
 
@@ -158,27 +156,24 @@ def frame(signal: tf.Tensor, frame_length: int, hop_length: int) -> tf.Tensor:
 
     Notes
     -----
-    For a static length the signal is cut into hop-sized chunks and each frame
-    is the concatenation of ``ceil(frame_length / hop_length)`` consecutive
-    chunks (RESHAPE, STRIDED_SLICE and CONCATENATION in TFLite, no index
-    constant); otherwise, or for very small hops, frames are gathered by index.
+    For a static length the signal is cut into chunks of
+    ``gcd(frame_length, hop_length)`` samples and each frame gathers its
+    chunks (RESHAPE, GATHER, RESHAPE in TFLite, with a small index table);
+    otherwise frames are gathered sample by sample with computed indices.
     """
     length = signal.shape[-1]
-    slices = -(-frame_length // hop_length)
-    if length is None or slices > _MAX_SLICES_PER_FRAME:
+    if length is None:
         return _frame_by_gather(signal, frame_length, hop_length)
     count = 1 + (length - frame_length) // hop_length
-    chunk_count = count - 1 + slices
-    needed = chunk_count * hop_length
-    if needed > length:
-        signal = tf.pad(signal, [[0, 0], [0, needed - length]])
-    elif needed < length:
-        signal = signal[:, :needed]
-    chunks = tf.reshape(signal, [-1, chunk_count, hop_length])
-    if slices == 1:
-        return chunks[:, :, :frame_length]
-    joined = tf.concat([chunks[:, j : j + count, :] for j in range(slices)], axis=-1)
-    return joined[:, :, :frame_length]
+    chunk = math.gcd(frame_length, hop_length)
+    used = (count - 1) * hop_length + frame_length
+    if used < length:
+        signal = signal[:, :used]
+    chunks = tf.reshape(signal, [-1, used // chunk, chunk])
+    starts = np.arange(count, dtype=np.int32)[:, None] * (hop_length // chunk)
+    indices = starts + np.arange(frame_length // chunk, dtype=np.int32)[None, :]
+    framed = tf.gather(chunks, tf.constant(indices), axis=1)
+    return tf.reshape(framed, [-1, count, frame_length])
 
 
 def _frame_by_gather(signal: tf.Tensor, frame_length: int, hop_length: int) -> tf.Tensor:

@@ -1,0 +1,322 @@
+"""Throughput and memory of log-mel front ends: spela against its peers, in one run.
+
+Usage: ``python benchmarks/run.py [--out docs] [--quick]`` (``make bench``).
+
+Each contender runs in its own process (so peak memory is its own): TensorFlow
+graph mode on batches of 32 clips, TFLite on one thread one clip at a time, and
+librosa one clip at a time. The table gives clips per second, the ratio to the
+best peer of the same kind, and peak resident memory; it is printed, written to
+``OUT/benchmarks.md`` and plotted to ``OUT/img/benchmarks.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+
+BATCH = 32
+CONTENDERS = {
+    # name: (kind, family)
+    "spela, rfft": ("graph", "spela"),
+    "spela, matmul": ("graph", "spela"),
+    "keras.layers.MelSpectrogram": ("graph", "peer"),
+    "tf.signal pipeline": ("graph", "peer"),
+    "spela TFLite, rfft": ("tflite", "spela"),
+    "spela TFLite, matmul": ("tflite", "spela"),
+    "spela TFLite, matmul int8": ("tflite", "spela"),
+    "keras.layers.MelSpectrogram TFLite": ("tflite", "peer"),
+    "tf.signal pipeline TFLite": ("tflite", "peer"),
+    "librosa (numpy, per clip)": ("numpy", "peer"),
+}
+KIND_TITLES = {
+    "graph": "TensorFlow graph mode, batches of 32",
+    "tflite": "TFLite, 1 thread, one clip per call",
+    "numpy": "numpy, one clip per call",
+}
+
+
+def _clips(count: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    voice = 0.3 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+    return (voice + 0.05 * rng.standard_normal((count, 16000))).astype(np.float32)
+
+
+def _model(name: str):
+    import frontends
+
+    if name.startswith("spela"):
+        return frontends.spela_model("matmul" if "matmul" in name else "rfft")
+    if name.startswith("keras"):
+        return frontends.keras_model()
+    return frontends.tf_signal_model()
+
+
+def _timed(step, seconds: float) -> float:
+    """Calls of ``step`` per second over at least ``seconds`` (after a warm-up call)."""
+    step()
+    calls, started = 0, time.perf_counter()
+    while True:
+        step()
+        calls += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            return calls / elapsed
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def measure(name: str, seconds: float) -> dict:
+    """One contender's clips per second and memory, in this process."""
+    kind, _ = CONTENDERS[name]
+    clips = _clips(BATCH)
+    if kind == "graph":
+        import tensorflow as tf
+
+        model = _model(name)
+        run = tf.function(lambda x: model(x, training=False))
+        batch = tf.constant(clips)
+        baseline = _peak_rss_mb()
+        rate = _timed(lambda: run(batch).numpy(), seconds) * BATCH
+    elif kind == "tflite":
+        from spela.export import load_interpreter, to_tflite
+
+        model = _model(name)
+        quantize = "int8" if "int8" in name else None
+        flatbuffer = to_tflite(model, quantize=quantize, representative_data=_clips(64))
+        interpreter = load_interpreter(flatbuffer, num_threads=1)
+        interpreter.allocate_tensors()
+        source = interpreter.get_input_details()[0]["index"]
+        interpreter.set_tensor(source, clips[:1])
+        baseline = _peak_rss_mb()
+        rate = _timed(interpreter.invoke, seconds)
+    else:
+        import frontends
+
+        clip = clips[0]
+        frontends.librosa_features(clip)
+        baseline = _peak_rss_mb()
+        rate = _timed(lambda: frontends.librosa_features(clip), seconds)
+    return {
+        "name": name,
+        "clips_per_second": rate,
+        "peak_rss_mb": _peak_rss_mb(),
+        "rss_growth_mb": _peak_rss_mb() - baseline,
+    }
+
+
+def speaker_model_figures(seconds: float) -> list[dict]:
+    """TFLite latency and size of the speaker example's model (float32 and int8)."""
+    from speaker_recognition.model import build_model, frontend_layer_names
+    from spela.export import load_interpreter, to_tflite
+
+    model = build_model(5, "small_cnn")
+    clips = _clips(64)
+    rows = []
+    for label, kwargs in (
+        ("float32", {}),
+        (
+            "int8 (float front end)",
+            {
+                "quantize": "int8",
+                "representative_data": clips,
+                "float_layers": frontend_layer_names(model),
+            },
+        ),
+    ):
+        flatbuffer = to_tflite(model, **kwargs)
+        interpreter = load_interpreter(flatbuffer, num_threads=1)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], clips[:1])
+        rate = _timed(interpreter.invoke, seconds)
+        rows.append(
+            {"model": label, "latency_ms": 1000.0 / rate, "kilobytes": len(flatbuffer) / 1024}
+        )
+    return rows
+
+
+def machine() -> str:
+    """A one-line description of this machine and the library versions."""
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"TensorFlow {tf.__version__}"
+    )
+
+
+def _table(results: list[dict]) -> tuple[str, list[str]]:
+    best_peer = {}
+    for r in results:
+        kind, family = CONTENDERS[r["name"]]
+        if family == "peer":
+            best_peer[kind] = max(best_peer.get(kind, 0.0), r["clips_per_second"])
+    lines = [
+        "| front end | kind | clips/s | ratio to best peer of its kind | peak RSS (MB) |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        kind, _ = CONTENDERS[r["name"]]
+        ratio = r["clips_per_second"] / best_peer[kind] if kind in best_peer else float("nan")
+        lines.append(
+            f"| {r['name']} | {KIND_TITLES[kind]} | {r['clips_per_second']:,.0f} | "
+            f"{ratio:.2f} | {r['peak_rss_mb']:.0f} |"
+        )
+    rate = {r["name"]: r["clips_per_second"] for r in results}
+    best_graph = max(rate["spela, rfft"], rate["spela, matmul"])
+    best_tflite = max(rate["spela TFLite, rfft"], rate["spela TFLite, matmul"])
+    best_spela = max(best_graph, best_tflite)
+    checks = [
+        (
+            "spela graph / keras.layers.MelSpectrogram graph",
+            best_graph / rate["keras.layers.MelSpectrogram"],
+            1.3,
+        ),
+        (
+            "spela TFLite / Keras TFLite",
+            best_tflite / rate["keras.layers.MelSpectrogram TFLite"],
+            1.5,
+        ),
+        ("spela TFLite / tf.signal TFLite", best_tflite / rate["tf.signal pipeline TFLite"], 1.2),
+        ("spela (best) / librosa", best_spela / rate["librosa (numpy, per clip)"], 8.0),
+    ]
+    target_lines = [
+        f"{label}: {value:.2f}x (target {target:g}x: {'met' if value >= target else 'NOT met'})"
+        for label, value, target in checks
+    ]
+    return "\n".join(lines), target_lines
+
+
+def _plot(results: list[dict], path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, 5))
+    axis = figure.subplots()
+    names = [r["name"] for r in results]
+    colours = ["tab:orange" if CONTENDERS[n][1] == "spela" else "tab:gray" for n in names]
+    axis.barh(range(len(names)), [r["clips_per_second"] for r in results], color=colours)
+    axis.set_yticks(range(len(names)), names)
+    axis.invert_yaxis()
+    axis.set_xscale("log")
+    axis.set(
+        xlabel="clips per second (log scale; 1-s clips at 16 kHz)",
+        title="log-mel front ends: spela (orange) and peers (grey)",
+    )
+    axis.grid(axis="x", alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".png", delete=False) as tmp:
+        figure.savefig(tmp.name, dpi=100)
+    os.replace(tmp.name, path)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="docs", help="folder for benchmarks.md and img/")
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="timed seconds per contender (default 3)"
+    )
+    parser.add_argument("--quick", action="store_true", help="0.2 s per contender (smoke test)")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    seconds = 0.2 if args.quick else args.seconds
+    if args.worker:
+        figures = (
+            speaker_model_figures(seconds)
+            if args.worker == "speaker"
+            else measure(args.worker, seconds)
+        )
+        print(json.dumps(figures))
+        return 0
+
+    results = []
+    for index, name in enumerate([*CONTENDERS, "speaker"], 1):
+        print(f"[{index}/{len(CONTENDERS) + 1}] {name} ...", flush=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--worker", name, "--seconds", str(seconds)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            print(done.stderr[-2000:], file=sys.stderr)
+            raise SystemExit(f"benchmark of {name} failed")
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    speaker = results.pop()
+    table, targets = _table(results)
+    speaker_lines = [
+        "| speaker model (TFLite, 1 thread) | latency per clip (ms) | size (KB) |",
+        "| --- | ---: | ---: |",
+    ]
+    speaker_lines += [
+        f"| {r['model']} | {r['latency_ms']:.2f} | {r['kilobytes']:.0f} |" for r in speaker
+    ]
+    about = machine()
+    print(f"\nmachine: {about}\n\n{table}\n\n" + "\n".join(speaker_lines) + "\n")
+    print("\n".join(targets))
+    out = Path(args.out)
+    _plot(results, out / "img" / "benchmarks.png")
+    _write_atomically(
+        out / "benchmarks.md",
+        "\n".join(
+            [
+                "# Benchmarks",
+                "",
+                "Log-mel front ends on 1-s, 16 kHz clips with the same settings (n_fft 512, "
+                "hop 160, 64 mel bands, power in dB clipped at 80 dB), measured in one run of "
+                "`make bench`. Each contender runs in its own process; ratios compare with the "
+                "fastest peer of the same kind in the same run.",
+                "",
+                f"Machine: {about}.",
+                "",
+                table,
+                "",
+                "![throughput](img/benchmarks.png)",
+                "",
+                "## Targets",
+                "",
+                *[f"- {line}" for line in targets],
+                "",
+                "## Speaker example model",
+                "",
+                *speaker_lines,
+                "",
+            ]
+        ),
+    )
+    print(f"wrote {out / 'benchmarks.md'} and {out / 'img' / 'benchmarks.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
