@@ -1,6 +1,7 @@
 # make demo: train the speaker recognition example on synthetic data (or DATA=...),
 #            export it to TFLite (float32 and int8), and classify held-out clips.
-# make test: the whole test suite (library, example, notebook) and lint.
+# make test: the whole test suite (library, example, notebook, docs build) and lint.
+# make bench: throughput against peers, written to docs/benchmarks.md.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,11 +11,11 @@ DEMO_DIR ?= runs/demo
 DATA ?=
 EPOCHS ?= 15
 
-.PHONY: demo chirp test lint format clean
+.PHONY: demo chirp test bench docs lint format clean
 
 $(STAMP): setup.cfg pyproject.toml $(EXAMPLE)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[test,dev]" -e "$(EXAMPLE)[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,docs]" -e "$(EXAMPLE)[test]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -26,6 +27,12 @@ chirp: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --out docs
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -193,8 +193,22 @@ class STFT(_SpectralLayer):
     (None, 101, 257, 2)
     """
 
-    def __init__(self, n_fft: int = 2048, *, output_format: str = "real_imag", **kwargs):
-        super().__init__(n_fft=n_fft, **kwargs)
+    def __init__(
+        self,
+        n_fft: int = 2048,
+        hop_length: int | None = None,
+        win_length: int | None = None,
+        window: str | tuple = "hann",
+        center: bool = True,
+        pad_mode: str = "constant",
+        backend: str = "auto",
+        output_format: str = "real_imag",
+        trainable: bool = False,
+        **kwargs,
+    ):
+        super().__init__(
+            n_fft, hop_length, win_length, window, center, pad_mode, backend, trainable, **kwargs
+        )
         if output_format not in STFT_OUTPUTS:
             raise ValueError(f"output_format must be one of {STFT_OUTPUTS}, got {output_format!r}")
         self.output_format = output_format
@@ -252,8 +266,22 @@ class Spectrogram(_SpectralLayer):
     (None, 101, 201)
     """
 
-    def __init__(self, n_fft: int = 2048, *, power: float = 2.0, **kwargs):
-        super().__init__(n_fft=n_fft, **kwargs)
+    def __init__(
+        self,
+        n_fft: int = 2048,
+        hop_length: int | None = None,
+        win_length: int | None = None,
+        window: str | tuple = "hann",
+        center: bool = True,
+        pad_mode: str = "constant",
+        backend: str = "auto",
+        power: float = 2.0,
+        trainable: bool = False,
+        **kwargs,
+    ):
+        super().__init__(
+            n_fft, hop_length, win_length, window, center, pad_mode, backend, trainable, **kwargs
+        )
         self.power = check_power(power)
 
     def call(self, inputs):

@@ -1,0 +1,42 @@
+"""The documentation builds strictly, and the benchmark runs end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_docs_build_strictly(tmp_path):
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    reference = (tmp_path / "reference" / "index.html").read_text()
+    for name in ("MelSpectrogram", "PCEN", "to_tflite", "mel_filterbank"):
+        assert name in reference
+
+
+@pytest.mark.slow
+def test_benchmark_quick_run(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    page = (tmp_path / "benchmarks.md").read_text()
+    assert "keras.layers.MelSpectrogram TFLite" in page and "librosa" in page
+    assert "Machine:" in page and "target" in page
+    assert (tmp_path / "img" / "benchmarks.png").stat().st_size > 10_000
