@@ -254,24 +254,19 @@ def _check_flatbuffer(model_bytes: bytes) -> None:
     foreign = sorted({name for name in names if name not in builtin})
     if foreign:
         raise ExportError(f"converted graph has ops that are not TFLite builtins: {foreign}")
-    for graph in model.subgraphs:
-        for op in graph.operators:
-            if _operator_names_one(model, op) != "RFFT2D":
-                continue
-            buffer = model.buffers[graph.tensors[op.inputs[1]].buffer].data
-            if buffer is None:
-                continue
-            lengths = np.frombuffer(bytes(bytearray(buffer)), dtype=np.int32)
-            if not all(ops.is_power_of_two(int(n)) for n in lengths):
-                raise ExportError(
-                    f"RFFT2D with fft_length {lengths.tolist()}: TFLite runs only "
-                    "power-of-two FFT lengths; use spela's backend='matmul'"
-                )
-
-
-def _operator_names_one(model, op) -> str:
-    code = model.operatorCodes[op.opcodeIndex]
-    return _builtin_names().get(max(code.builtinCode, code.deprecatedBuiltinCode), "")
+    operators = [(graph, op) for graph in model.subgraphs for op in graph.operators]
+    for (graph, op), name in zip(operators, names, strict=True):
+        if name != "RFFT2D":
+            continue
+        buffer = model.buffers[graph.tensors[op.inputs[1]].buffer].data
+        if buffer is None:
+            continue
+        lengths = np.frombuffer(bytes(bytearray(buffer)), dtype=np.int32)
+        if not all(ops.is_power_of_two(int(n)) for n in lengths):
+            raise ExportError(
+                f"RFFT2D with fft_length {lengths.tolist()}: TFLite runs only "
+                "power-of-two FFT lengths; use spela's backend='matmul'"
+            )
 
 
 def load_interpreter(model_bytes: bytes, num_threads: int = 1):

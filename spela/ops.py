@@ -24,6 +24,7 @@ __all__ = [
     "exponential_smoothing",
     "fold_channels",
     "frame",
+    "is_power_of_two",
     "magnitude",
     "num_frames",
     "pad_center",
