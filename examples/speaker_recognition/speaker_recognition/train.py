@@ -73,56 +73,58 @@ def noisy_copies(
     )
 
 
-class EpochReport:
-    """Keras callback: confusion matrix, best checkpoint and history after each epoch."""
+def epoch_report(run_dir: Path, clips: np.ndarray, labels: np.ndarray, label_names: list[str]):
+    """A Keras callback writing, after each epoch, the validation confusion matrix (table
+    and PNG), ``best.keras`` when validation accuracy improves, and the history files.
 
-    def __new__(cls, *args, **kwargs):
-        import keras
+    Keras is imported here, not at module level, so ``--help`` answers at once.
+    """
+    import keras
 
-        class _Callback(keras.callbacks.Callback):
-            def __init__(self, run_dir, clips, labels, label_names):
-                super().__init__()
-                self.run_dir = Path(run_dir)
-                self.clips, self.labels, self.label_names = clips, labels, label_names
-                self.history: dict[str, list[float]] = {}
-                self.best = (-1.0, math.inf)
+    class EpochReport(keras.callbacks.Callback):
+        def __init__(self, run_dir, clips, labels, label_names):
+            super().__init__()
+            self.run_dir = Path(run_dir)
+            self.clips, self.labels, self.label_names = clips, labels, label_names
+            self.history: dict[str, list[float]] = {}
+            self.best = (-1.0, math.inf)
 
-            def on_epoch_end(self, epoch, logs=None):
-                logs = dict(logs or {})
-                predicted = predict(self.model, self.clips).argmax(axis=1)
-                matrix = reporting.confusion_matrix(self.labels, predicted, len(self.label_names))
-                accuracy = float(np.mean(predicted == self.labels))
-                print(f"\nepoch {epoch + 1}: validation accuracy {accuracy:.1%}")
-                print(reporting.confusion_table(matrix, self.label_names), flush=True)
-                (self.run_dir / "confusion").mkdir(exist_ok=True)
-                reporting.plot_confusion(
-                    matrix,
-                    self.label_names,
-                    self.run_dir / "confusion" / f"epoch_{epoch + 1:02d}.png",
-                    f"validation, epoch {epoch + 1}: {accuracy:.1%}",
-                )
-                for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-                    self.history.setdefault(key, []).append(float(logs.get(key, np.nan)))
-                self._write_history()
-                score = (accuracy, -float(logs.get("val_loss", 0.0)))
-                if score > (self.best[0], -self.best[1]):
-                    self.best = (accuracy, -score[1])
-                    temporary = temporary_path_for(self.run_dir / "best.keras")
-                    self.model.save(temporary)
-                    os.replace(temporary, self.run_dir / "best.keras")
-                    print(f"saved best.keras (validation accuracy {accuracy:.1%})")
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            predicted = predict(self.model, self.clips).argmax(axis=1)
+            matrix = reporting.confusion_matrix(self.labels, predicted, len(self.label_names))
+            accuracy = float(np.mean(predicted == self.labels))
+            print(f"\nepoch {epoch + 1}: validation accuracy {accuracy:.1%}")
+            print(reporting.confusion_table(matrix, self.label_names), flush=True)
+            (self.run_dir / "confusion").mkdir(exist_ok=True)
+            reporting.plot_confusion(
+                matrix,
+                self.label_names,
+                self.run_dir / "confusion" / f"epoch_{epoch + 1:02d}.png",
+                f"validation, epoch {epoch + 1}: {accuracy:.1%}",
+            )
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                self.history.setdefault(key, []).append(float(logs.get(key, np.nan)))
+            self._write_history()
+            score = (accuracy, -float(logs.get("val_loss", 0.0)))
+            if score > (self.best[0], -self.best[1]):
+                self.best = (accuracy, -score[1])
+                temporary = temporary_path_for(self.run_dir / "best.keras")
+                self.model.save(temporary)
+                os.replace(temporary, self.run_dir / "best.keras")
+                print(f"saved best.keras (validation accuracy {accuracy:.1%})")
 
-            def _write_history(self):
-                write_json_atomically(self.run_dir / "history.json", self.history)
-                table = io.StringIO()
-                writer = csv.writer(table)
-                writer.writerow(["epoch", *self.history])
-                for epoch, row in enumerate(zip(*self.history.values(), strict=True), 1):
-                    writer.writerow([epoch, *row])
-                write_text_atomically(self.run_dir / "history.csv", table.getvalue())
-                reporting.plot_history(self.history, self.run_dir / "curves.png")
+        def _write_history(self):
+            write_json_atomically(self.run_dir / "history.json", self.history)
+            table = io.StringIO()
+            writer = csv.writer(table)
+            writer.writerow(["epoch", *self.history])
+            for epoch, row in enumerate(zip(*self.history.values(), strict=True), 1):
+                writer.writerow([epoch, *row])
+            write_text_atomically(self.run_dir / "history.csv", table.getvalue())
+            reporting.plot_history(self.history, self.run_dir / "curves.png")
 
-        return _Callback(*args, **kwargs)
+    return EpochReport(run_dir, clips, labels, label_names)
 
 
 def train(
@@ -201,7 +203,7 @@ def train(
     test_x, test_y = dataset.clips[parts["test"]], dataset.labels[parts["test"]]
     train_noise = data.noise_windows(dataset.noises, "train")
     model = build_model(len(names), arch)
-    report_callback = EpochReport(run_dir, val_x, val_y, names)
+    report_callback = epoch_report(run_dir, val_x, val_y, names)
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     model.fit(
