@@ -100,16 +100,14 @@ def test_train_pipeline_mixes_noise_at_the_drawn_snr_and_repeats():
     clips = (0.05 * rng.standard_normal((12, CLIP_SAMPLES))).astype(np.float32)
     labels = np.arange(12, dtype=np.int32)  # the label identifies the clip
     bank = (0.1 * rng.standard_normal((3, CLIP_SAMPLES))).astype(np.float32)
-    pipeline = data.train_pipeline(
-        clips,
-        labels,
-        bank,
-        batch_size=4,
-        seed=3,
-        snr_db=(10, 10),
-        noise_probability=1.0,
-        gain_db=0.0,
-    )
+    options = {
+        "batch_size": 4,
+        "seed": 3,
+        "snr_db": (10, 10),
+        "noise_probability": 1.0,
+        "gain_db": 0.0,
+    }
+    pipeline = data.train_pipeline(clips, labels, bank, **options)
     batches = [b for _, b in zip(range(6), pipeline, strict=False)]
     for x, y in batches:
         for mixed, label in zip(np.asarray(x), np.asarray(y), strict=True):
@@ -118,16 +116,7 @@ def test_train_pipeline_mixes_noise_at_the_drawn_snr_and_repeats():
             assert snr == pytest.approx(10.0, abs=0.05)
     seen = np.concatenate([np.asarray(y) for _, y in batches[:3]])
     assert sorted(seen) == list(range(12))  # one epoch covers every clip once
-    again = data.train_pipeline(
-        clips,
-        labels,
-        bank,
-        batch_size=4,
-        seed=3,
-        snr_db=(10, 10),
-        noise_probability=1.0,
-        gain_db=0.0,
-    )
+    again = data.train_pipeline(clips, labels, bank, **options)
     for (x1, _), (x2, _) in zip(batches, again, strict=False):
         np.testing.assert_array_equal(np.asarray(x1), np.asarray(x2))
 
