@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--n-fft", type=int, default=512, help="FFT length in samples")
     parser.add_argument("--hop-length", type=int, default=160, help="hop in samples")
     parser.add_argument(
-        "--backend", choices=["auto", "rfft", "matmul"], default="auto", help="STFT implementation"
+        "--backend", choices=list(spela.ops.BACKENDS), default="auto", help="STFT implementation"
     )
     args = parser.parse_args()
 

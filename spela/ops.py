@@ -8,6 +8,8 @@ them convert with ``TFLITE_BUILTINS`` alone. Constants come from
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import numpy as np
@@ -20,6 +22,7 @@ __all__ = [
     "PAD_MODES",
     "amplitude_to_db",
     "apply_matrix",
+    "check_backend",
     "delta",
     "exponential_smoothing",
     "fold_channels",
@@ -30,14 +33,32 @@ __all__ = [
     "pad_center",
     "pcen",
     "power",
+    "power_spectrogram",
     "power_to_db",
     "resolve_backend",
     "stft",
+    "tracing_for_tflite",
     "unfold_channels",
 ]
 
-BACKENDS = ("auto", "rfft", "matmul")
+BACKENDS = ("auto", "rfft", "matmul", "factored")
 PAD_MODES = ("constant", "reflect")
+
+_TRACING_FOR_TFLITE = contextvars.ContextVar("spela_tracing_for_tflite", default=False)
+
+
+@contextlib.contextmanager
+def tracing_for_tflite():
+    """Trace graphs for TFLite within this block: ``backend="auto"`` then picks ``"factored"``.
+
+    :func:`spela.export.to_tflite` traces models inside it; use it around your
+    own tracing when you call ``tf.lite.TFLiteConverter`` yourself.
+    """
+    token = _TRACING_FOR_TFLITE.set(True)
+    try:
+        yield
+    finally:
+        _TRACING_FOR_TFLITE.reset(token)
 
 
 def is_power_of_two(n: int) -> bool:
@@ -45,15 +66,45 @@ def is_power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
-def resolve_backend(backend: str, n_fft: int, trainable: bool = False) -> str:
-    """Pick the STFT implementation for ``backend="auto"``.
+def check_backend(backend: str, trainable: bool = False) -> str:
+    """Validate an STFT backend choice, as a layer stores it.
 
     Parameters
     ----------
-    backend : {"auto", "rfft", "matmul"}
-        ``"rfft"`` uses an FFT (RFFT2D in TFLite, the least arithmetic);
-        ``"matmul"`` a windowed DFT matrix applied as a strided convolution
-        (CONV_2D in TFLite: int8-quantizable, GPU-delegate friendly, trainable).
+    backend : {"auto", "rfft", "matmul", "factored"}
+        See :func:`resolve_backend`.
+    trainable : bool, default False
+        Whether the DFT kernel must be a trainable weight.
+
+    Returns
+    -------
+    str
+        ``backend``, except that a trainable ``"auto"`` is ``"matmul"`` (the only
+        backend with a kernel to train).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if trainable and backend not in ("auto", "matmul"):
+        raise ValueError(
+            f"trainable=True needs backend='matmul' (or 'auto'): the {backend} backend "
+            "has no kernel to train"
+        )
+    return "matmul" if trainable else backend
+
+
+def resolve_backend(backend: str, n_fft: int, trainable: bool = False) -> str:
+    """The STFT implementation used when a graph is traced.
+
+    Parameters
+    ----------
+    backend : {"auto", "rfft", "matmul", "factored"}
+        ``"rfft"`` uses an FFT (TensorFlow's FFT; RFFT2D in TFLite, which runs
+        only power-of-two lengths). ``"matmul"`` applies the windowed DFT matrix
+        as a strided convolution (CONV_2D in TFLite: int8-quantizable,
+        GPU-delegate friendly, trainable). ``"factored"`` splits the DFT into
+        two small DFT stages, ``n_fft = n1 * n2`` (Cooley-Tukey), computed as
+        batched matrix products (BATCH_MATMUL in TFLite: the fastest on one CPU
+        thread, any ``n_fft``).
     n_fft : int
         FFT length in samples.
     trainable : bool, default False
@@ -62,20 +113,17 @@ def resolve_backend(backend: str, n_fft: int, trainable: bool = False) -> str:
     Returns
     -------
     str
-        ``"rfft"`` or ``"matmul"``. ``"auto"`` gives ``"rfft"`` when ``n_fft``
-        is a power of two and the kernel is fixed, ``"matmul"`` otherwise
-        (TFLite's RFFT2D accepts only power-of-two lengths).
+        ``backend`` unless it is ``"auto"``, which gives ``"matmul"`` for a
+        trainable kernel, ``"factored"`` when tracing for TFLite (see
+        :func:`tracing_for_tflite`) or when ``n_fft`` is not a power of two, and
+        ``"rfft"`` otherwise (TensorFlow's FFT is the fastest in TensorFlow).
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "rfft" and trainable:
-        raise ValueError(
-            "trainable=True needs backend='matmul' (or 'auto'): the rfft backend has no "
-            "kernel to train"
-        )
+    backend = check_backend(backend, trainable)
     if backend != "auto":
         return backend
-    return "rfft" if is_power_of_two(n_fft) and not trainable else "matmul"
+    if _TRACING_FOR_TFLITE.get() or not is_power_of_two(n_fft):
+        return "factored"
+    return "rfft"
 
 
 def num_frames(n_samples: int, n_fft: int, hop_length: int, center: bool) -> int:
@@ -222,7 +270,7 @@ def stft(
         Pad ``n_fft // 2`` on both sides so frame ``t`` is centred at ``t * hop``.
     pad_mode : {"constant", "reflect"}, default "constant"
         Padding used when ``center`` is True.
-    backend : {"auto", "rfft", "matmul"}, default "auto"
+    backend : {"auto", "rfft", "matmul", "factored"}, default "auto"
         See :func:`resolve_backend`.
     kernel : tf.Tensor, optional
         For ``"matmul"``: a ``(n_fft, 2 * (n_fft // 2 + 1))`` DFT kernel (e.g. a
@@ -235,15 +283,25 @@ def stft(
         Each ``(batch, frames, n_fft // 2 + 1)`` float32, the real and imaginary
         parts of ``sum_n w[n] x[t * hop + n] exp(-2 pi i k n / n_fft)``.
     """
-    hop_length, window_values = _check_stft_arguments(n_fft, hop_length, win_length, window)
-    backend = resolve_backend(backend, n_fft, trainable=kernel is not None)
-    signal = _as_float32_signal(signal)
-    if signal.shape.rank != 2:
-        raise ValueError(f"signal must have shape (batch, samples), got {signal.shape}")
-    if center:
-        signal = pad_center(signal, n_fft, pad_mode)
+    prepared = _prepare_stft(
+        signal, n_fft, hop_length, win_length, window, center, pad_mode, backend, kernel
+    )
+    return _stft_of_padded(*prepared, n_fft, kernel)
+
+
+def _stft_of_padded(signal, hop_length, window_values, backend, n_fft, kernel):
+    if backend == "factored":
+        rows, dft = _factored_rows(_windowed_frames(signal, n_fft, hop_length, window_values))
+        picked = tf.gather(
+            _merge_row_axes(rows), np.concatenate([dft.real_rows, dft.imag_rows]), axis=1
+        )
+        if (dft.imag_signs < 0).any():
+            signs = np.concatenate([np.ones_like(dft.imag_signs), dft.imag_signs])
+            picked = picked * tf.constant(signs[:, None], tf.float32)
+        real, imag = tf.split(tf.transpose(picked, [0, 2, 1]), 2, axis=-1)
+        return real, imag
     if backend == "rfft":
-        frames = frame(signal, n_fft, hop_length) * tf.constant(window_values, tf.float32)
+        frames = _windowed_frames(signal, n_fft, hop_length, window_values)
         spectrum = tf.signal.rfft(frames, fft_length=[n_fft])
         return tf.math.real(spectrum), tf.math.imag(spectrum)
     if kernel is None:
@@ -257,6 +315,89 @@ def stft(
     )
     real, imag = tf.split(spectrum, 2, axis=-1)
     return real, imag
+
+
+def power_spectrogram(
+    signal,
+    n_fft: int,
+    hop_length: int | None = None,
+    win_length: int | None = None,
+    window: str | tuple = "hann",
+    center: bool = True,
+    pad_mode: str = "constant",
+    backend: str = "auto",
+    kernel: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """Power spectrogram ``|STFT|**2``, as ``abs(librosa.stft(...)) ** 2``.
+
+    Parameters
+    ----------
+    signal, n_fft, hop_length, win_length, window, center, pad_mode, backend, kernel
+        As for :func:`stft`.
+
+    Returns
+    -------
+    tf.Tensor
+        Shape ``(batch, frames, n_fft // 2 + 1)``, float32. The ``"factored"``
+        backend squares its spectrum before reordering the bins, so it moves
+        half the data that :func:`stft` followed by :func:`power` would.
+    """
+    prepared = _prepare_stft(
+        signal, n_fft, hop_length, win_length, window, center, pad_mode, backend, kernel
+    )
+    signal, hop_length, window_values, backend = prepared
+    if backend != "factored":
+        return power(*_stft_of_padded(*prepared, n_fft, kernel))
+    rows, dft = _factored_rows(_windowed_frames(signal, n_fft, hop_length, window_values))
+    half, width, count = (_dim(rows, axis) for axis in (1, 2, 3))
+    squares = tf.reshape(rows * rows, _shape([-1, half, 2, width // 2, count]))
+    real_squares, imag_squares = tf.split(squares, 2, axis=2)
+    powers = tf.reshape(real_squares + imag_squares, _shape([-1, half * width // 2, count]))
+    # Row (k1, re, k2) of the spectrum is row (k1, k2) of the powers.
+    power_rows = dft.real_rows // width * (width // 2) + dft.real_rows % width
+    return tf.transpose(tf.gather(powers, power_rows, axis=1), [0, 2, 1])
+
+
+def _prepare_stft(
+    signal, n_fft, hop_length, win_length, window, center, pad_mode, backend, kernel
+):
+    """Validated arguments and the (padded) signal: ``(signal, hop, window, backend)``."""
+    hop_length, window_values = _check_stft_arguments(n_fft, hop_length, win_length, window)
+    backend = resolve_backend(backend, n_fft, trainable=kernel is not None)
+    signal = _as_float32_signal(signal)
+    if signal.shape.rank != 2:
+        raise ValueError(f"signal must have shape (batch, samples), got {signal.shape}")
+    if center:
+        signal = pad_center(signal, n_fft, pad_mode)
+    return signal, hop_length, window_values, backend
+
+
+def _windowed_frames(signal, n_fft, hop_length, window_values) -> tf.Tensor:
+    return frame(signal, n_fft, hop_length) * tf.constant(window_values, tf.float32)
+
+
+def _factored_rows(frames: tf.Tensor) -> tuple[tf.Tensor, filters.FactoredDFT]:
+    """Both stages of :func:`spela.filters.factored_dft` on ``(batch, frames, n_fft)``.
+
+    Returns the spectrum as ``(batch, n1 // 2 + 1, 2 * n2, frames)``, rows
+    ``(k1, re/im, k2)`` as the matrices define them, and the matrices.
+    """
+    dft = filters.factored_dft(frames.shape[-1])
+    count = _dim(frames, 1)
+    columns = tf.reshape(
+        tf.transpose(frames, [0, 2, 1]), _shape([-1, dft.n1_size, dft.n2_size * count])
+    )
+    # A constant left operand contracts the frames' slow sample index without
+    # another transpose; TFLite runs these as BATCH_MATMUL.
+    first = tf.matmul(tf.constant(dft.first, tf.float32), columns)
+    half = dft.second.shape[0]
+    first = tf.reshape(first, _shape([-1, half, 2 * dft.n2_size, count]))
+    return tf.matmul(tf.constant(dft.second, tf.float32), first), dft
+
+
+def _merge_row_axes(rows: tf.Tensor) -> tf.Tensor:
+    """``(batch, half, 2 * n2, frames)`` to ``(batch, half * 2 * n2, frames)``."""
+    return tf.reshape(rows, _shape([-1, rows.shape[1] * rows.shape[2], _dim(rows, 3)]))
 
 
 def _check_stft_arguments(n_fft, hop_length, win_length, window):

@@ -30,7 +30,7 @@ def stft_configs(draw, max_n_fft: int = 1024):
         "window": draw(st.sampled_from(WINDOWS)),
         "center": center,
         "pad_mode": pad_mode,
-        "backend": draw(st.sampled_from(["rfft", "matmul"])),
+        "backend": draw(st.sampled_from(["rfft", "matmul", "factored"])),
     }, {
         "batch": draw(st.integers(min_value=1, max_value=3)),
         "samples": samples,

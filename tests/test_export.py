@@ -8,15 +8,24 @@ import pytest
 import tensorflow as tf
 
 import spela
+from spela import ops
 from spela.export import ExportError, run_tflite, tflite_op_names, to_tflite
 
 SAMPLES = 4000
 
 CONFIGS = {
-    "spectrogram-rfft-512": (spela.Spectrogram, {"n_fft": 512, "hop_length": 256}),
-    "spectrogram-matmul-400-magnitude": (
+    "spectrogram-auto-512": (spela.Spectrogram, {"n_fft": 512, "hop_length": 256}),
+    "spectrogram-rfft-512": (
+        spela.Spectrogram,
+        {"n_fft": 512, "hop_length": 256, "backend": "rfft"},
+    ),
+    "spectrogram-auto-400-magnitude": (
         spela.Spectrogram,
         {"n_fft": 400, "hop_length": 160, "power": 1.0, "window": "hamming"},
+    ),
+    "spectrogram-matmul-400-magnitude": (
+        spela.Spectrogram,
+        {"n_fft": 400, "hop_length": 160, "power": 1.0, "window": "hamming", "backend": "matmul"},
     ),
     "spectrogram-matmul-512-reflect": (
         spela.Spectrogram,
@@ -24,23 +33,41 @@ CONFIGS = {
     ),
     "stft-rfft-256-win200": (
         spela.STFT,
+        {
+            "n_fft": 256,
+            "hop_length": 64,
+            "win_length": 200,
+            "window": "blackman",
+            "backend": "rfft",
+        },
+    ),
+    "stft-factored-256-win200": (
+        spela.STFT,
         {"n_fft": 256, "hop_length": 64, "win_length": 200, "window": "blackman"},
     ),
     "stft-matmul-300-uncentred": (
         spela.STFT,
-        {"n_fft": 300, "hop_length": 100, "center": False},
+        {"n_fft": 300, "hop_length": 100, "center": False, "backend": "matmul"},
+    ),
+    "stft-factored-300-uncentred": (
+        spela.STFT,
+        {"n_fft": 300, "hop_length": 100, "center": False, "backend": "factored"},
     ),
     "spectrogram-matmul-trainable": (
         spela.Spectrogram,
         {"n_fft": 256, "hop_length": 128, "trainable": True},
     ),
 }
+# The op that computes the DFT in the exported graph, per backend.
+DFT_OPS = {"rfft": "RFFT2D", "matmul": "CONV_2D", "factored": "BATCH_MATMUL"}
 
 # Per quantization mode: maximum error relative to the largest Keras output value.
 # float32: same arithmetic up to summation order (1e-5); float16 weights carry 11-bit
 # mantissas (about 5e-4 relative per kernel value); dynamic-range and full int8 use
 # 8-bit steps of the DFT kernel and, for int8, of the signal and spectrum (a few %).
 TOLERANCES = {None: 1e-5, "float16": 2e-3, "dynamic": 3e-2, "int8": 3e-2}
+# The factored DFT rounds its intermediate spectrum to 8 bits between two matrix stages.
+FACTORED_INT8_TOLERANCE = 4e-2
 # A magnitude taken in int8 is sqrt of an 8-bit power: its first step above zero is
 # sqrt(1 / 255) = 6.3 % of the largest value.
 INT8_MAGNITUDE_TOLERANCE = 8e-2
@@ -50,6 +77,11 @@ def _model(layer_class, options, channels=None):
     shape = (SAMPLES,) if channels is None else (SAMPLES, channels)
     inputs = keras.Input(shape)
     return keras.Model(inputs, layer_class(**options)(inputs))
+
+
+def _exported_backend(layer):
+    with ops.tracing_for_tflite():
+        return ops.resolve_backend(layer.backend, layer.n_fft)
 
 
 def _signals(batch=3, channels=None, seed=0):
@@ -72,9 +104,9 @@ def test_float32_parity_with_builtin_ops(record_error, name, channels):
     flatbuffer = to_tflite(model)
     names = tflite_op_names(flatbuffer)
     assert not [n for n in names if n.startswith("Flex") or n == "CUSTOM"], names
-    backend = model.layers[-1].backend
-    assert ("RFFT2D" in names) == (backend == "rfft")
-    assert ("CONV_2D" in names) == (backend == "matmul")
+    backend = _exported_backend(model.layers[-1])
+    for other, op in DFT_OPS.items():
+        assert (op in names) == (other == backend), (backend, names)
     want = np.asarray(model(x))
     got = run_tflite(flatbuffer, x)
     error = np.max(np.abs(got - want)) / np.max(np.abs(want))
@@ -91,22 +123,28 @@ def test_float32_parity_with_builtin_ops(record_error, name, channels):
         "spectrogram-matmul-400-magnitude",
         "spectrogram-matmul-512-reflect",
         "stft-matmul-300-uncentred",
+        "spectrogram-auto-400-magnitude",
+        "spectrogram-auto-512",
+        "stft-factored-300-uncentred",
     ],
 )
-def test_matmul_backend_quantized_parity(record_error, name, quantize):
+def test_quantized_parity(record_error, name, quantize):
     layer_class, options = CONFIGS[name]
     model = _model(layer_class, options)
     flatbuffer = to_tflite(model, quantize=quantize, representative_data=_signals(8, seed=1))
     names = tflite_op_names(flatbuffer)
-    assert "CONV_2D" in names and not [n for n in names if n.startswith("Flex")]
+    backend = _exported_backend(model.layers[-1])
+    assert DFT_OPS[backend] in names and not [n for n in names if n.startswith("Flex")]
     x = _signals(seed=2)
     want = np.asarray(model(x))
     got = run_tflite(flatbuffer, x)
     error = np.max(np.abs(got - want)) / np.max(np.abs(want))
     magnitude = options.get("power") == 1.0
-    record_error(f"TFLite {quantize} parity, backend=matmul, {name}", error)
+    record_error(f"TFLite {quantize} parity, backend={backend}, {name}", error)
     if quantize == "int8" and magnitude:
         assert error < INT8_MAGNITUDE_TOLERANCE
+    elif quantize == "int8" and backend == "factored":
+        assert error < FACTORED_INT8_TOLERANCE
     else:
         assert error < TOLERANCES[quantize]
 
@@ -122,8 +160,9 @@ def test_rfft_backend_float16_parity(record_error):
     assert error < TOLERANCES["float16"]
 
 
-def test_int8_is_fully_integer_for_matmul():
-    model = _model(spela.Spectrogram, {"n_fft": 256, "hop_length": 128, "backend": "matmul"})
+@pytest.mark.parametrize("backend", ["matmul", "factored"])
+def test_int8_is_fully_integer(backend):
+    model = _model(spela.Spectrogram, {"n_fft": 256, "hop_length": 128, "backend": backend})
     flatbuffer = to_tflite(model, quantize="int8", representative_data=_signals(4))
     names = tflite_op_names(flatbuffer)
     # Only the float boundary is converted; everything between runs in int8.
@@ -157,7 +196,7 @@ def test_rfft_in_user_graph_with_non_power_of_two_is_refused():
 
 
 def test_int8_with_rfft_is_refused():
-    model = _model(spela.Spectrogram, {"n_fft": 512})
+    model = _model(spela.Spectrogram, {"n_fft": 512, "backend": "rfft"})
     with pytest.raises(ExportError, match=r"int8.*matmul"):
         to_tflite(model, quantize="int8", representative_data=_signals())
 

@@ -24,9 +24,9 @@ def _front_end(name):
     """A model from raw 1-s audio through the named configuration."""
     inputs = keras.Input((SAMPLE_RATE,))
     mel = {"sample_rate": SAMPLE_RATE, "n_fft": 512, "hop_length": 160, "n_mels": 64}
-    if name == "melspectrogram-db-rfft":
+    if name == "melspectrogram-db-512":
         outputs = spela.MelSpectrogram(**mel, to_db=True)(inputs)
-    elif name == "melspectrogram-db-matmul-400":
+    elif name == "melspectrogram-db-400":
         outputs = spela.MelSpectrogram(**{**mel, "n_fft": 400}, to_db=True, ref="max")(inputs)
     elif name == "melspectrogram-magnitude-htk":
         outputs = spela.MelSpectrogram(**mel, power=1.0, htk=True, norm=None)(inputs)
@@ -52,8 +52,8 @@ def _front_end(name):
 
 
 NAMES = [
-    "melspectrogram-db-rfft",
-    "melspectrogram-db-matmul-400",
+    "melspectrogram-db-512",
+    "melspectrogram-db-400",
     "melspectrogram-magnitude-htk",
     "mfcc-deltas",
     "spectrogram-filterbank-amplitude-db",
@@ -194,7 +194,7 @@ def _front_end_and_classifier(backend):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["rfft", "matmul"])
+@pytest.mark.parametrize("backend", ["rfft", "matmul", "auto"])
 def test_int8_with_float_front_end(record_error, backend):
     model = _front_end_and_classifier(backend)
     flatbuffer = to_tflite(
@@ -205,6 +205,7 @@ def test_int8_with_float_front_end(record_error, backend):
     first_quantize = names.index("QUANTIZE")
     assert names[first_quantize + 1 :].count("CONV_2D") == 1
     assert ("RFFT2D" in names[:first_quantize]) == (backend == "rfft")
+    assert ("BATCH_MATMUL" in names[:first_quantize]) == (backend == "auto")
     x = _audio(4, seed=6)
     want = np.asarray(model(x))
     error = float(np.max(np.abs(run_tflite(flatbuffer, x) - want)))

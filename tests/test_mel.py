@@ -44,7 +44,7 @@ def mel_configs(draw):
         "f_max": f_max,
         "htk": draw(st.booleans()),
         "norm": draw(st.sampled_from(["slaney", None, 1.0, 2.0])),
-        "backend": draw(st.sampled_from(["rfft", "matmul"])),
+        "backend": draw(st.sampled_from(["rfft", "matmul", "factored"])),
     }
 
 

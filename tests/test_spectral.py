@@ -6,10 +6,12 @@ import keras
 import librosa
 import numpy as np
 import pytest
+import tensorflow as tf
 from hypothesis import given
 from hypothesis import strategies as st
 
 import spela
+from spela import ops
 from tests import reference
 from tests.strategies import signals, stft_configs
 
@@ -79,7 +81,7 @@ def test_spectrogram_matches_scipy(record_error, drawn, power, seed):
         assert error < 2 * STFT_TOLERANCE
 
 
-@pytest.mark.parametrize("backend", ["rfft", "matmul"])
+@pytest.mark.parametrize("backend", ["rfft", "matmul", "factored"])
 @pytest.mark.parametrize(
     "options",
     [
@@ -112,9 +114,28 @@ def test_complex_output_equals_real_imag():
 
 
 def test_auto_backend_choice():
-    assert spela.Spectrogram(512).backend == "rfft"
-    assert spela.Spectrogram(400).backend == "matmul"
+    assert spela.Spectrogram(512).backend == "auto"
     assert spela.Spectrogram(512, trainable=True).backend == "matmul"
+    assert ops.resolve_backend("auto", 512) == "rfft"
+    assert ops.resolve_backend("auto", 400) == "factored"
+    assert ops.resolve_backend("auto", 512, trainable=True) == "matmul"
+    with ops.tracing_for_tflite():
+        assert ops.resolve_backend("auto", 512) == "factored"
+        assert ops.resolve_backend("rfft", 512) == "rfft"
+    assert ops.resolve_backend("auto", 512) == "rfft"
+
+
+def _traced_op_types(layer, length=2000):
+    graph = tf.function(layer).get_concrete_function(tf.TensorSpec([1, length])).graph
+    return {op.type for op in graph.get_operations()}
+
+
+def test_auto_backend_traces_fft_in_tensorflow_and_factored_for_tflite():
+    layer = spela.Spectrogram(512, hop_length=128)
+    assert "RFFT" in _traced_op_types(layer)
+    with ops.tracing_for_tflite():
+        types = _traced_op_types(layer)
+    assert "RFFT" not in types and "BatchMatMulV2" in types
 
 
 def test_symbolic_shapes_and_dynamic_length():
@@ -189,6 +210,7 @@ def test_trainable_kernel_gets_gradients():
         ({"n_fft": 512, "pad_mode": "edge"}, ValueError, "pad_mode"),
         ({"n_fft": 512, "backend": "fft"}, ValueError, "backend"),
         ({"n_fft": 512, "backend": "rfft", "trainable": True}, ValueError, "trainable"),
+        ({"n_fft": 512, "backend": "factored", "trainable": True}, ValueError, "trainable"),
         ({"n_fft": 512, "power": 3}, ValueError, "power"),
         ({"n_fft": 512, "center": "yes"}, TypeError, "center"),
     ],

@@ -218,8 +218,8 @@ class MelSpectrogram(_SpectralLayer):
         _add_mel_weight(self)
 
     def call(self, inputs):
-        real, imag, channels = self._transform(inputs)
-        mel = ops.apply_matrix(self._spectrum(real, imag), self.filterbank, axis=2)
+        spectrum, channels = self._spectrum(inputs)
+        mel = ops.apply_matrix(spectrum, self.filterbank, axis=2)
         if channels is not None:
             mel = ops.unfold_channels(mel, channels)
         if not self.to_db:

@@ -52,7 +52,7 @@ class _SpectralLayer(keras.layers.Layer):
         if pad_mode not in ops.PAD_MODES:
             raise ValueError(f"pad_mode must be one of {ops.PAD_MODES}, got {pad_mode!r}")
         self.pad_mode = pad_mode
-        self.backend = ops.resolve_backend(backend, self.n_fft, trainable=trainable)
+        self.backend = ops.check_backend(backend, trainable=trainable)
         self.kernel = None
 
     @property
@@ -97,15 +97,15 @@ class _SpectralLayer(keras.layers.Layer):
             return None
         return ops.num_frames(length, self.n_fft, self.hop_length, self.center)
 
-    def _transform(self, inputs) -> tuple[tf.Tensor, tf.Tensor, int | None]:
-        """Real and imaginary parts ``(batch * ch, frames, bins)`` and the channel count."""
+    def _folded_input(self, inputs) -> tuple[tf.Tensor, int | None]:
+        """Float32 ``(batch * ch, samples)`` signal and the channel count (None if absent)."""
         inputs = ops._as_float32_signal(inputs, name=f"{type(self).__name__} input")
-        channels = None
         if inputs.shape.rank == 3:
-            channels = inputs.shape[-1]
-            inputs = ops.fold_channels(inputs)
-        real, imag = ops.stft(
-            inputs,
+            return ops.fold_channels(inputs), inputs.shape[-1]
+        return inputs, None
+
+    def _stft_arguments(self) -> dict:
+        return dict(
             n_fft=self.n_fft,
             hop_length=self.hop_length,
             win_length=self.win_length,
@@ -115,11 +115,18 @@ class _SpectralLayer(keras.layers.Layer):
             backend=self.backend,
             kernel=None if self.kernel is None else tf.convert_to_tensor(self.kernel),
         )
+
+    def _transform(self, inputs) -> tuple[tf.Tensor, tf.Tensor, int | None]:
+        """Real and imaginary parts ``(batch * ch, frames, bins)`` and the channel count."""
+        signal, channels = self._folded_input(inputs)
+        real, imag = ops.stft(signal, **self._stft_arguments())
         return real, imag, channels
 
-    def _spectrum(self, real, imag):
-        """``|X| ** self.power`` from real and imaginary parts."""
-        return ops.power(real, imag) if self.power == 2.0 else ops.magnitude(real, imag)
+    def _spectrum(self, inputs) -> tuple[tf.Tensor, int | None]:
+        """``|X| ** self.power`` as ``(batch * ch, frames, bins)`` and the channel count."""
+        signal, channels = self._folded_input(inputs)
+        powers = ops.power_spectrogram(signal, **self._stft_arguments())
+        return (powers if self.power == 2.0 else tf.sqrt(powers)), channels
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -130,8 +137,8 @@ class _SpectralLayer(keras.layers.Layer):
             window=self.window,
             center=self.center,
             pad_mode=self.pad_mode,
-            # The resolved backend, so a saved model reloads with the same graph
-            # and weights even if the "auto" rule changes.
+            # "auto" stays "auto" (resolved when traced); a trainable "auto" is
+            # stored as "matmul", the backend its saved kernel belongs to.
             backend=self.backend,
         )
         return config
@@ -160,12 +167,16 @@ class STFT(_SpectralLayer):
         (tf.signal, Kaldi).
     pad_mode : {"constant", "reflect"}, default "constant"
         Padding for ``center=True``: zeros (librosa >= 0.10) or mirror.
-    backend : {"auto", "rfft", "matmul"}, default "auto"
+    backend : {"auto", "rfft", "matmul", "factored"}, default "auto"
         ``"rfft"``: FFT (RFFT2D in TFLite; power-of-two ``n_fft`` only after
         export). ``"matmul"``: DFT kernel applied as a strided convolution
         (CONV_2D; int8-quantizable, GPU-delegate friendly, trainable).
-        ``"auto"`` picks ``"rfft"`` for a fixed power-of-two ``n_fft`` and
-        ``"matmul"`` otherwise.
+        ``"factored"``: the DFT in two small matrix stages (BATCH_MATMUL; the
+        fastest on a CPU in TFLite, any ``n_fft``). ``"auto"`` picks
+        ``"matmul"`` when trainable, ``"factored"`` when traced for TFLite by
+        :func:`spela.export.to_tflite` or for a non-power-of-two ``n_fft``, and
+        ``"rfft"`` otherwise (the fastest in TensorFlow); see
+        :func:`spela.ops.resolve_backend`.
     output_format : {"real_imag", "complex"}, default "real_imag"
         ``"real_imag"`` stacks real and imaginary parts in a trailing axis of
         size 2 (converts to TFLite); ``"complex"`` returns complex64 (TensorFlow
@@ -285,8 +296,7 @@ class Spectrogram(_SpectralLayer):
         self.power = check_power(power)
 
     def call(self, inputs):
-        real, imag, channels = self._transform(inputs)
-        result = self._spectrum(real, imag)
+        result, channels = self._spectrum(inputs)
         return result if channels is None else ops.unfold_channels(result, channels)
 
     def compute_output_shape(self, input_shape):
