@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -19,6 +20,7 @@ from spela import filters
 
 __all__ = [
     "BACKENDS",
+    "MAX_PARALLEL_PARTS",
     "PAD_MODES",
     "amplitude_to_db",
     "apply_matrix",
@@ -31,11 +33,13 @@ __all__ = [
     "magnitude",
     "num_frames",
     "pad_center",
+    "parallel_parts",
     "pcen",
     "power",
     "power_spectrogram",
     "power_to_db",
     "resolve_backend",
+    "split_batch_apply",
     "stft",
     "tracing_for_tflite",
     "unfold_channels",
@@ -124,6 +128,57 @@ def resolve_backend(backend: str, n_fft: int, trainable: bool = False) -> str:
     if _TRACING_FOR_TFLITE.get() or not is_power_of_two(n_fft):
         return "factored"
     return "rfft"
+
+
+MAX_PARALLEL_PARTS = 4
+
+
+def parallel_parts(backend: str) -> int:
+    """How many slices of a batch a layer with this resolved backend runs concurrently.
+
+    TensorFlow's FFT kernel runs each op on one thread, so in a TensorFlow
+    graph the ``"rfft"`` backend splits the batch into one slice per CPU core
+    (at most ``MAX_PARALLEL_PARTS``), whose ops TensorFlow runs side by side.
+    Eagerly, when tracing for TFLite, and for the other backends: 1.
+
+    Parameters
+    ----------
+    backend : str
+        A backend as returned by :func:`resolve_backend`.
+
+    Returns
+    -------
+    int
+        The number of slices, >= 1.
+    """
+    if backend != "rfft" or _TRACING_FOR_TFLITE.get() or tf.executing_eagerly():
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_PARALLEL_PARTS))
+
+
+def split_batch_apply(function, values: tf.Tensor, parts: int):
+    """``function`` applied to ``parts`` consecutive slices of the batch, concatenated.
+
+    Parameters
+    ----------
+    function : callable
+        Maps a ``(b, ...)`` tensor to a ``(b, ...)`` tensor, example by example.
+    values : tf.Tensor
+        Shape ``(batch, ...)``; any batch size, including one smaller than ``parts``.
+    parts : int
+        Number of slices, >= 1; 1 calls ``function`` on ``values`` directly.
+
+    Returns
+    -------
+    tf.Tensor
+        ``function(values)``, computed slice by slice.
+    """
+    if parts <= 1:
+        return function(values)
+    size = tf.shape(values)[0]
+    sizes = tf.stack([(size + i) // parts for i in range(parts)])
+    slices = tf.split(values, sizes, num=parts, axis=0)
+    return tf.concat([function(part) for part in slices], axis=0)
 
 
 def num_frames(n_samples: int, n_fft: int, hop_length: int, center: bool) -> int:
@@ -532,16 +587,19 @@ def power_to_db(
     """
     scale = 10.0 / np.log(10.0)
     floor = tf.constant(amin, tf.float32)
-    decibels = scale * tf.math.log(tf.maximum(power_values, floor))
-    if ref == "max":
+    if ref == "max" or top_db is not None:
         axes = list(range(1, power_values.shape.rank))
-        reference = tf.reduce_max(power_values, axis=axes, keepdims=True)
-        decibels = decibels - scale * tf.math.log(tf.maximum(reference, floor))
+        peak = tf.reduce_max(power_values, axis=axes, keepdims=True)
+    lower = floor
+    if top_db is not None:
+        # Clipping at the peak's level - top_db, applied to powers before the log:
+        # max(S, amin, max(peak, amin) * 10**(-top_db / 10)) saves two passes in dB.
+        lower = tf.maximum(floor, peak * float(10.0 ** (-top_db / 10.0)))
+    decibels = scale * tf.math.log(tf.maximum(power_values, lower))
+    if ref == "max":
+        decibels = decibels - scale * tf.math.log(tf.maximum(peak, floor))
     elif ref != 1.0 or amin > 1.0:
         decibels = decibels - float(scale * np.log(max(amin, ref)))
-    if top_db is not None:
-        axes = list(range(1, power_values.shape.rank))
-        decibels = tf.maximum(decibels, tf.reduce_max(decibels, axis=axes, keepdims=True) - top_db)
     return decibels
 
 

@@ -83,6 +83,6 @@ def test_chirp_demo_runs(tmp_path):
         text=True,
         check=True,
     )
-    assert "backend: matmul" in result.stdout and "CONV_2D" in result.stdout
+    assert "backend: auto" in result.stdout and "BATCH_MATMUL" in result.stdout
     assert (tmp_path / "chirp_spectrogram.png").stat().st_size > 10_000
     assert (tmp_path / "chirp_spectrogram.tflite").stat().st_size > 0

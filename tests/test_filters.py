@@ -10,7 +10,7 @@ import librosa
 import numpy as np
 import pytest
 import scipy.fft
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from spela import filters
@@ -35,6 +35,7 @@ def test_mel_scale_round_trip_and_formula(frequency, htk):
     st.booleans(),
     st.sampled_from(["slaney", None, 1.0, 2.0]),
 )
+@example(8000, 256, 27, 0.375, 0.5, False, 1.0)  # a filter holding one bin by rounding only
 def test_mel_filterbank(record_error, sample_rate, n_fft, n_mels, low, high, htk, norm):
     f_min, f_max = low * sample_rate / 2, high * sample_rate / 2
     with warnings.catch_warnings():
@@ -51,11 +52,15 @@ def test_mel_filterbank(record_error, sample_rate, n_fft, n_mels, low, high, htk
             dtype=np.float64,
         )
     want = reference.mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max, htk, norm)
+    # A filter that covers no bin except by rounding (peak below 1e-9 before
+    # normalisation) is empty; normalising it scales rounding noise, in librosa too.
+    unnormalised = reference.mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max, htk, None)
+    kept = unnormalised.max(axis=1) > 1e-9
     scale = np.max(np.abs(want)) + 1e-30
-    record_error("mel_filterbank vs formula", np.max(np.abs(got - want)) / scale)
+    record_error("mel_filterbank vs formula", np.max(np.abs(got - want)[kept], initial=0) / scale)
     record_error("mel_filterbank vs librosa", np.max(np.abs(got - theirs)) / scale)
     # Both in float64; bisection for the edges is exact to ~1e-12 relative.
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(got[kept], want[kept], rtol=0, atol=1e-9 * scale)
     np.testing.assert_allclose(got, theirs, rtol=0, atol=1e-12 * scale)
 
 

@@ -217,7 +217,7 @@ class MelSpectrogram(_SpectralLayer):
         super().build(input_shape)
         _add_mel_weight(self)
 
-    def call(self, inputs):
+    def _features(self, inputs):
         spectrum, channels = self._spectrum(inputs)
         mel = ops.apply_matrix(spectrum, self.filterbank, axis=2)
         if channels is not None:
@@ -355,8 +355,8 @@ class MFCC(MelSpectrogram):
         self.dct_norm = dct_norm
         self.lifter = float(lifter)
 
-    def call(self, inputs):
-        return ops.apply_matrix(super().call(inputs), self._cepstral, axis=2)
+    def _features(self, inputs):
+        return ops.apply_matrix(super()._features(inputs), self._cepstral, axis=2)
 
     def compute_output_shape(self, input_shape):
         shape = super().compute_output_shape(input_shape)

@@ -97,6 +97,14 @@ class _SpectralLayer(keras.layers.Layer):
             return None
         return ops.num_frames(length, self.n_fft, self.hop_length, self.center)
 
+    def call(self, inputs):
+        parts = ops.parallel_parts(ops.resolve_backend(self.backend, self.n_fft))
+        return ops.split_batch_apply(self._features, inputs, parts)
+
+    def _features(self, inputs):
+        """The layer's output for ``inputs`` (``call`` may split the batch first)."""
+        raise NotImplementedError
+
     def _folded_input(self, inputs) -> tuple[tf.Tensor, int | None]:
         """Float32 ``(batch * ch, samples)`` signal and the channel count (None if absent)."""
         inputs = ops._as_float32_signal(inputs, name=f"{type(self).__name__} input")
@@ -224,7 +232,7 @@ class STFT(_SpectralLayer):
             raise ValueError(f"output_format must be one of {STFT_OUTPUTS}, got {output_format!r}")
         self.output_format = output_format
 
-    def call(self, inputs):
+    def _features(self, inputs):
         real, imag, channels = self._transform(inputs)
         if self.output_format == "complex":
             result = tf.complex(real, imag)
@@ -295,7 +303,7 @@ class Spectrogram(_SpectralLayer):
         )
         self.power = check_power(power)
 
-    def call(self, inputs):
+    def _features(self, inputs):
         result, channels = self._spectrum(inputs)
         return result if channels is None else ops.unfold_channels(result, channels)
 
