@@ -353,8 +353,7 @@ def _stft_of_padded(signal, hop_length, window_values, backend, n_fft, kernel):
         if (dft.imag_signs < 0).any():
             signs = np.concatenate([np.ones_like(dft.imag_signs), dft.imag_signs])
             picked = picked * tf.constant(signs[:, None], tf.float32)
-        real, imag = tf.split(tf.transpose(picked, [0, 2, 1]), 2, axis=-1)
-        return real, imag
+        return _halves(tf.transpose(picked, [0, 2, 1]))
     if backend == "rfft":
         frames = _windowed_frames(signal, n_fft, hop_length, window_values)
         spectrum = tf.signal.rfft(frames, fft_length=[n_fft])
@@ -368,8 +367,17 @@ def _stft_of_padded(signal, hop_length, window_values, backend, n_fft, kernel):
     spectrum = tf.nn.conv1d(
         tf.expand_dims(signal, -1), filters_1d, stride=hop_length, padding="VALID"
     )
-    real, imag = tf.split(spectrum, 2, axis=-1)
-    return real, imag
+    return _halves(spectrum)
+
+
+def _halves(spectrum: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Real and imaginary halves of the last axis of ``(batch, frames, 2 * bins)``.
+
+    Two slices rather than one SPLIT: TFLite's selective quantization keeps
+    single-output ops float when asked (``float_layers``), but not a SPLIT.
+    """
+    bins = spectrum.shape[-1] // 2
+    return spectrum[:, :, :bins], spectrum[:, :, bins:]
 
 
 def power_spectrogram(
@@ -404,13 +412,10 @@ def power_spectrogram(
     if backend != "factored":
         return power(*_stft_of_padded(*prepared, n_fft, kernel))
     rows, dft = _factored_rows(_windowed_frames(signal, n_fft, hop_length, window_values))
-    half, width, count = (_dim(rows, axis) for axis in (1, 2, 3))
-    squares = tf.reshape(rows * rows, _shape([-1, half, 2, width // 2, count]))
-    real_squares, imag_squares = tf.split(squares, 2, axis=2)
-    powers = tf.reshape(real_squares + imag_squares, _shape([-1, half * width // 2, count]))
-    # Row (k1, re, k2) of the spectrum is row (k1, k2) of the powers.
-    power_rows = dft.real_rows // width * (width // 2) + dft.real_rows % width
-    return tf.transpose(tf.gather(powers, power_rows, axis=1), [0, 2, 1])
+    squares = _merge_row_axes(rows * rows)
+    # Single-output ops only (no SPLIT), as in _halves.
+    powers = tf.gather(squares, dft.real_rows, axis=1) + tf.gather(squares, dft.imag_rows, axis=1)
+    return tf.transpose(powers, [0, 2, 1])
 
 
 def _prepare_stft(

@@ -203,6 +203,7 @@ def test_int8_with_float_front_end(record_error, backend):
     names = tflite_op_names(flatbuffer)
     # The front end runs in float (no QUANTIZE before its log), the classifier in int8.
     first_quantize = names.index("QUANTIZE")
+    assert first_quantize > len(names) - 1 - names[::-1].index("LOG"), names
     assert names[first_quantize + 1 :].count("CONV_2D") == 1
     assert ("RFFT2D" in names[:first_quantize]) == (backend == "rfft")
     assert ("BATCH_MATMUL" in names[:first_quantize]) == (backend == "auto")
