@@ -58,12 +58,14 @@ def _audio(batch, samples, seed):
 
 def _nonempty_bands(config) -> np.ndarray:
     """Mel bands whose filter covers a bin by more than rounding (see test_filters)."""
+    sample_rate = config["sample_rate"]
+    f_max = sample_rate / 2 if config["f_max"] is None else config["f_max"]
     bank = reference.mel_filterbank(
-        config["sample_rate"],
+        sample_rate,
         config["n_fft"],
         config["n_mels"],
-        config["f_min"],
-        config["f_max"],
+        config["f_min"] or 0.0,
+        f_max,
         config["htk"],
         None,
     )
