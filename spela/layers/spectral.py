@@ -21,7 +21,11 @@ def check_power(power) -> float:
 
 
 class _SpectralLayer(keras.layers.Layer):
-    """Shared configuration, validation and shape logic of the STFT layers."""
+    """Shared configuration, validation and shape logic of the STFT layers.
+
+    Subclasses define ``_features(inputs)``, the output for a slice of the
+    batch; ``call`` applies it to the slices given by :func:`spela.ops.parallel_parts`.
+    """
 
     def __init__(
         self,
@@ -100,10 +104,6 @@ class _SpectralLayer(keras.layers.Layer):
     def call(self, inputs):
         parts = ops.parallel_parts(ops.resolve_backend(self.backend, self.n_fft))
         return ops.split_batch_apply(self._features, inputs, parts)
-
-    def _features(self, inputs):
-        """The layer's output for ``inputs`` (``call`` may split the batch first)."""
-        raise NotImplementedError
 
     def _folded_input(self, inputs) -> tuple[tf.Tensor, int | None]:
         """Float32 ``(batch * ch, samples)`` signal and the channel count (None if absent)."""
