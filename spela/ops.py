@@ -347,9 +347,7 @@ def stft(
 def _stft_of_padded(signal, hop_length, window_values, backend, n_fft, kernel):
     if backend == "factored":
         rows, dft = _factored_rows(_windowed_frames(signal, n_fft, hop_length, window_values))
-        picked = tf.gather(
-            _merge_row_axes(rows), np.concatenate([dft.real_rows, dft.imag_rows]), axis=1
-        )
+        picked = tf.gather(rows, np.concatenate([dft.real_rows, dft.imag_rows]), axis=1)
         if (dft.imag_signs < 0).any():
             signs = np.concatenate([np.ones_like(dft.imag_signs), dft.imag_signs])
             picked = picked * tf.constant(signs[:, None], tf.float32)
@@ -412,7 +410,7 @@ def power_spectrogram(
     if backend != "factored":
         return power(*_stft_of_padded(*prepared, n_fft, kernel))
     rows, dft = _factored_rows(_windowed_frames(signal, n_fft, hop_length, window_values))
-    squares = _merge_row_axes(rows * rows)
+    squares = rows * rows
     # Single-output ops only (no SPLIT), as in _halves.
     powers = tf.gather(squares, dft.real_rows, axis=1) + tf.gather(squares, dft.imag_rows, axis=1)
     return tf.transpose(powers, [0, 2, 1])
@@ -439,7 +437,7 @@ def _windowed_frames(signal, n_fft, hop_length, window_values) -> tf.Tensor:
 def _factored_rows(frames: tf.Tensor) -> tuple[tf.Tensor, filters.FactoredDFT]:
     """Both stages of :func:`spela.filters.factored_dft` on ``(batch, frames, n_fft)``.
 
-    Returns the spectrum as ``(batch, n1 // 2 + 1, 2 * n2, frames)``, rows
+    Returns the spectrum as ``(batch, (n1 // 2 + 1) * 2 * n2, frames)``, rows
     ``(k1, re/im, k2)`` as the matrices define them, and the matrices.
     """
     dft = filters.factored_dft(frames.shape[-1])
@@ -452,12 +450,8 @@ def _factored_rows(frames: tf.Tensor) -> tuple[tf.Tensor, filters.FactoredDFT]:
     first = tf.matmul(tf.constant(dft.first, tf.float32), columns)
     half = dft.second.shape[0]
     first = tf.reshape(first, _shape([-1, half, 2 * dft.n2_size, count]))
-    return tf.matmul(tf.constant(dft.second, tf.float32), first), dft
-
-
-def _merge_row_axes(rows: tf.Tensor) -> tf.Tensor:
-    """``(batch, half, 2 * n2, frames)`` to ``(batch, half * 2 * n2, frames)``."""
-    return tf.reshape(rows, _shape([-1, rows.shape[1] * rows.shape[2], _dim(rows, 3)]))
+    second = tf.matmul(tf.constant(dft.second, tf.float32), first)
+    return tf.reshape(second, _shape([-1, half * 2 * dft.n2_size, count])), dft
 
 
 def _check_stft_arguments(n_fft, hop_length, win_length, window):
