@@ -40,7 +40,7 @@ def _check_layers(model: keras.Model, quantize: str | None, float_layers=()) -> 
     if unknown:
         raise ValueError(f"float_layers names layers the model does not have: {unknown}")
     for layer in _spectral_layers(model):
-        if layer.backend != "rfft":
+        if layer.resolved_backend != "rfft":
             continue
         if not ops.is_power_of_two(layer.n_fft):
             raise ExportError(
@@ -107,10 +107,8 @@ def to_tflite(
     Returns
     -------
     bytes
-        The ``.tflite`` flatbuffer. The model is traced inside
-        :func:`spela.ops.tracing_for_tflite`, so STFT layers with
-        ``backend="auto"`` use the ``"factored"`` DFT (BATCH_MATMUL), the fastest
-        in TFLite on a CPU.
+        The ``.tflite`` flatbuffer; STFT layers with ``backend="auto"`` use the
+        ``"factored"`` DFT (BATCH_MATMUL), as on every other route.
 
     Raises
     ------
@@ -150,8 +148,7 @@ def to_tflite(
 
     # Freezing turns weights (such as fixed DFT kernels) into constants; left as
     # resource variables they would become VAR_HANDLE/READ_VARIABLE ops.
-    with ops.tracing_for_tflite():
-        concrete = convert_variables_to_constants_v2(serve.get_concrete_function(*specs))
+    concrete = convert_variables_to_constants_v2(serve.get_concrete_function(*specs))
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize is not None:

@@ -54,7 +54,7 @@ def test_export_inspect_benchmark(saved_model, tmp_path, capsys):
     assert main(["inspect", str(out)]) == 0
     assert main(["benchmark", str(out), "--runs", "5", "--warmup", "1"]) == 0
     printed = capsys.readouterr().out
-    assert "CONV_2D" in printed and "shape [1, 2000]" in printed
+    assert "FULLY_CONNECTED" in printed and "shape [1, 2000]" in printed
     assert "median" in printed and "quantize=int8" in printed
     assert [p.name for p in out.parent.iterdir()] == ["front.tflite"]  # no temporary left
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from spela import filters, ops
+from spela.filters._arguments import _check_positive_int
 from spela.layers._base import FeatureLayer
+from spela.ops._tensors import _as_float32_signal
 
 __all__ = ["FrequencyMasking", "TimeMasking"]
 
@@ -16,14 +17,14 @@ class _Masking(FeatureLayer):
 
     def __init__(self, max_width, count=1, mask_value=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.max_width = filters._check_positive_int("max_width", max_width)
-        self.count = filters._check_positive_int("count", count)
+        self.max_width = _check_positive_int("max_width", max_width)
+        self.count = _check_positive_int("count", count)
         self.mask_value = float(mask_value)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):
-        values = ops._as_float32_signal(inputs, f"{type(self).__name__} input")
+        values = _as_float32_signal(inputs, f"{type(self).__name__} input")
         if not training:
             return values
         batch = tf.shape(values)[0]

@@ -8,6 +8,7 @@ import keras
 
 from spela import ops
 from spela.layers._base import FeatureLayer
+from spela.ops._tensors import _as_float32_signal
 
 __all__ = ["AmplitudeToDecibel", "PowerToDecibel"]
 
@@ -72,7 +73,7 @@ class PowerToDecibel(_DecibelLayer):
 
     def call(self, inputs):
         return ops.power_to_db(
-            ops._as_float32_signal(inputs, "PowerToDecibel input"),
+            _as_float32_signal(inputs, "PowerToDecibel input"),
             self.ref,
             self.amin,
             self.top_db,
@@ -106,7 +107,7 @@ class AmplitudeToDecibel(_DecibelLayer):
 
     def call(self, inputs):
         return ops.amplitude_to_db(
-            ops._as_float32_signal(inputs, "AmplitudeToDecibel input"),
+            _as_float32_signal(inputs, "AmplitudeToDecibel input"),
             self.ref,
             self.amin,
             self.top_db,

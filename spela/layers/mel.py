@@ -6,9 +6,11 @@ import keras
 import numpy as np
 
 from spela import filters, ops
+from spela.filters._arguments import _check_positive_int
 from spela.layers._base import FeatureLayer
 from spela.layers.decibel import check_decibel_arguments
 from spela.layers.spectral import _SpectralLayer, check_power
+from spela.ops._tensors import _as_float32_signal
 
 __all__ = ["MFCC", "LogMelToMFCC", "MelFilterbank", "MelSpectrogram"]
 
@@ -117,7 +119,7 @@ class MelFilterbank(FeatureLayer):
         _add_mel_weight(self)
 
     def call(self, inputs):
-        spectrum = ops._as_float32_signal(inputs, "MelFilterbank input")
+        spectrum = _as_float32_signal(inputs, "MelFilterbank input")
         return ops.apply_matrix(spectrum, self.filterbank, axis=2)
 
     def compute_output_shape(self, input_shape):
@@ -217,15 +219,16 @@ class MelSpectrogram(_SpectralLayer):
         super().build(input_shape)
         _add_mel_weight(self)
 
-    def _features(self, inputs):
+    def call(self, inputs):
         spectrum, channels = self._spectrum(inputs)
         mel = ops.apply_matrix(spectrum, self.filterbank, axis=2)
         if channels is not None:
             mel = ops.unfold_channels(mel, channels)
-        if not self.to_db:
-            return mel
         # "max" references and top_db act per example over all channels, as librosa
         # does for one multichannel clip, so they come after unfolding channels.
+        return self._decibels(mel) if self.to_db else mel
+
+    def _decibels(self, mel):
         to_db = ops.power_to_db if self.power == 2.0 else ops.amplitude_to_db
         return to_db(mel, self.ref, self.amin, self.top_db)
 
@@ -276,7 +279,7 @@ class LogMelToMFCC(FeatureLayer):
 
     def __init__(self, n_mfcc=20, dct_norm="ortho", lifter=0.0, **kwargs):
         super().__init__(**kwargs)
-        filters._check_positive_int("n_mfcc", n_mfcc)
+        _check_positive_int("n_mfcc", n_mfcc)
         _check_dct_norm(dct_norm)
         filters.cepstral_matrix(1, 1, dct_norm, lifter)  # validates lifter
         self.n_mfcc = int(n_mfcc)
@@ -298,7 +301,7 @@ class LogMelToMFCC(FeatureLayer):
         ).astype(np.float32)
 
     def call(self, inputs):
-        log_mel = ops._as_float32_signal(inputs, "LogMelToMFCC input")
+        log_mel = _as_float32_signal(inputs, "LogMelToMFCC input")
         return ops.apply_matrix(log_mel, self._matrix, axis=2)
 
     def compute_output_shape(self, input_shape):
@@ -315,8 +318,9 @@ class LogMelToMFCC(FeatureLayer):
 class MFCC(MelSpectrogram):
     """Mel-frequency cepstral coefficients of raw audio, as ``librosa.feature.mfcc``.
 
-    ``power_to_db`` of a mel power spectrogram (``ref=1``, ``amin=1e-10``,
-    ``top_db=80`` by default), then a DCT-II over the mel axis.
+    ``power_to_db`` of a mel spectrogram (``ref=1``, ``amin=1e-10``, ``top_db=80``
+    by default; ``power_to_db`` whatever ``power`` is, as librosa), then a
+    DCT-II over the mel axis.
 
     Parameters
     ----------
@@ -343,8 +347,10 @@ class MFCC(MelSpectrogram):
 
     def __init__(self, sample_rate=16000, n_mfcc=20, dct_norm="ortho", lifter=0.0, **kwargs):
         kwargs.pop("to_db", None)
+        if kwargs.get("amin") is None:
+            kwargs["amin"] = 1e-10
         super().__init__(sample_rate=sample_rate, to_db=True, **kwargs)
-        filters._check_positive_int("n_mfcc", n_mfcc)
+        _check_positive_int("n_mfcc", n_mfcc)
         if n_mfcc > self.n_mels:
             raise ValueError(f"n_mfcc={n_mfcc} must be <= n_mels={self.n_mels}")
         _check_dct_norm(dct_norm)
@@ -355,8 +361,11 @@ class MFCC(MelSpectrogram):
         self.dct_norm = dct_norm
         self.lifter = float(lifter)
 
-    def _features(self, inputs):
-        return ops.apply_matrix(super()._features(inputs), self._cepstral, axis=2)
+    def call(self, inputs):
+        return ops.apply_matrix(super().call(inputs), self._cepstral, axis=2)
+
+    def _decibels(self, mel):
+        return ops.power_to_db(mel, self.ref, self.amin, self.top_db)
 
     def compute_output_shape(self, input_shape):
         shape = super().compute_output_shape(input_shape)

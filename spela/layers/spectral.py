@@ -7,6 +7,8 @@ import tensorflow as tf
 
 from spela import filters, ops
 from spela.layers._base import require_tensorflow_backend
+from spela.ops._tensors import _as_float32_signal
+from spela.ops.spectral import _check_stft_arguments
 
 __all__ = ["STFT", "Spectrogram"]
 
@@ -21,11 +23,7 @@ def check_power(power) -> float:
 
 
 class _SpectralLayer(keras.layers.Layer):
-    """Shared configuration, validation and shape logic of the STFT layers.
-
-    Subclasses define ``_features(inputs)``, the output for a slice of the
-    batch; ``call`` applies it to the slices given by :func:`spela.ops.parallel_parts`.
-    """
+    """Shared configuration, validation and shape logic of the STFT layers."""
 
     def __init__(
         self,
@@ -44,7 +42,7 @@ class _SpectralLayer(keras.layers.Layer):
         super().__init__(trainable=trainable, autocast=False, **kwargs)
         if isinstance(window, list):
             window = tuple(window)
-        self.hop_length, self._window_values = ops._check_stft_arguments(
+        self.hop_length, self._window_values = _check_stft_arguments(
             n_fft, hop_length, win_length, window
         )
         self.n_fft = int(n_fft)
@@ -58,6 +56,14 @@ class _SpectralLayer(keras.layers.Layer):
         self.pad_mode = pad_mode
         self.backend = ops.check_backend(backend, trainable=trainable)
         self.kernel = None
+
+    @property
+    def resolved_backend(self) -> str:
+        """The STFT implementation this layer runs, the same on every route.
+
+        See :func:`spela.ops.resolve_backend`.
+        """
+        return ops.resolve_backend(self.backend, self.n_fft)
 
     @property
     def n_bins(self) -> int:
@@ -86,7 +92,7 @@ class _SpectralLayer(keras.layers.Layer):
 
     def build(self, input_shape):
         self._check_input_shape(input_shape)
-        if self.backend == "matmul":
+        if self.resolved_backend == "matmul":
             initial = filters.dft_kernel(self.n_fft, self._window_values)
             self.kernel = self.add_weight(
                 name="dft_kernel",
@@ -101,13 +107,9 @@ class _SpectralLayer(keras.layers.Layer):
             return None
         return ops.num_frames(length, self.n_fft, self.hop_length, self.center)
 
-    def call(self, inputs):
-        parts = ops.parallel_parts(ops.resolve_backend(self.backend, self.n_fft))
-        return ops.split_batch_apply(self._features, inputs, parts)
-
     def _folded_input(self, inputs) -> tuple[tf.Tensor, int | None]:
         """Float32 ``(batch * ch, samples)`` signal and the channel count (None if absent)."""
-        inputs = ops._as_float32_signal(inputs, name=f"{type(self).__name__} input")
+        inputs = _as_float32_signal(inputs, name=f"{type(self).__name__} input")
         if inputs.shape.rank == 3:
             return ops.fold_channels(inputs), inputs.shape[-1]
         return inputs, None
@@ -120,7 +122,7 @@ class _SpectralLayer(keras.layers.Layer):
             window=self.window,
             center=self.center,
             pad_mode=self.pad_mode,
-            backend=self.backend,
+            backend=self.resolved_backend,
             kernel=None if self.kernel is None else tf.convert_to_tensor(self.kernel),
         )
 
@@ -134,7 +136,7 @@ class _SpectralLayer(keras.layers.Layer):
         """``|X| ** self.power`` as ``(batch * ch, frames, bins)`` and the channel count."""
         signal, channels = self._folded_input(inputs)
         powers = ops.power_spectrogram(signal, **self._stft_arguments())
-        return (powers if self.power == 2.0 else tf.sqrt(powers)), channels
+        return (powers if self.power == 2.0 else ops.sqrt_of_power(powers)), channels
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -145,8 +147,8 @@ class _SpectralLayer(keras.layers.Layer):
             window=self.window,
             center=self.center,
             pad_mode=self.pad_mode,
-            # "auto" stays "auto" (resolved when traced); a trainable "auto" is
-            # stored as "matmul", the backend its saved kernel belongs to.
+            # A trainable "auto" is stored as "matmul", the backend its saved
+            # kernel belongs to.
             backend=self.backend,
         )
         return config
@@ -162,7 +164,7 @@ class STFT(_SpectralLayer):
         FFT length in samples, >= 2 (any integer; see ``backend``).
     hop_length : int, optional
         Hop between frames in samples, ``1 <= hop_length <= n_fft``;
-        default ``n_fft // 4``.
+        default ``win_length // 4`` (librosa's).
     win_length : int, optional
         Window length in samples, ``<= n_fft``, zero-padded to ``n_fft`` and
         centred; default ``n_fft``.
@@ -177,13 +179,12 @@ class STFT(_SpectralLayer):
         Padding for ``center=True``: zeros (librosa >= 0.10) or mirror.
     backend : {"auto", "rfft", "matmul", "factored"}, default "auto"
         ``"rfft"``: FFT (RFFT2D in TFLite; power-of-two ``n_fft`` only after
-        export). ``"matmul"``: DFT kernel applied as a strided convolution
-        (CONV_2D; int8-quantizable, GPU-delegate friendly, trainable).
+        export; not int8-quantizable). ``"matmul"``: frames times the windowed
+        DFT matrix (FULLY_CONNECTED; int8-quantizable, trainable).
         ``"factored"``: the DFT in two small matrix stages (BATCH_MATMUL; the
-        fastest on a CPU in TFLite, any ``n_fft``). ``"auto"`` picks
-        ``"matmul"`` when trainable, ``"factored"`` when traced for TFLite by
-        :func:`spela.export.to_tflite` or for a non-power-of-two ``n_fft``, and
-        ``"rfft"`` otherwise (the fastest in TensorFlow); see
+        fastest on a CPU in TFLite, any ``n_fft``). ``"auto"`` is
+        ``"matmul"`` when trainable and ``"factored"`` otherwise, on every
+        route (eager, graph, SavedModel, every TFLite converter); see
         :func:`spela.ops.resolve_backend`.
     output_format : {"real_imag", "complex"}, default "real_imag"
         ``"real_imag"`` stacks real and imaginary parts in a trailing axis of
@@ -201,8 +202,10 @@ class STFT(_SpectralLayer):
     ------------
     ``(batch, frames, bins, 2)`` or ``(batch, frames, bins, channels, 2)``
     (``"real_imag"``); without the trailing 2 for ``"complex"``. ``bins`` is
-    ``n_fft // 2 + 1``; ``frames`` is ``1 + samples // hop_length`` when centred,
-    ``1 + (samples - n_fft) // hop_length`` otherwise.
+    ``n_fft // 2 + 1``; ``frames`` is ``1 + (samples + 2 * (n_fft // 2) - n_fft)
+    // hop_length`` when centred (``1 + samples // hop_length`` for even
+    ``n_fft``, ``1 + (samples - 1) // hop_length`` for odd), ``1 + (samples -
+    n_fft) // hop_length`` otherwise.
 
     Examples
     --------
@@ -232,7 +235,7 @@ class STFT(_SpectralLayer):
             raise ValueError(f"output_format must be one of {STFT_OUTPUTS}, got {output_format!r}")
         self.output_format = output_format
 
-    def _features(self, inputs):
+    def call(self, inputs):
         real, imag, channels = self._transform(inputs)
         if self.output_format == "complex":
             result = tf.complex(real, imag)
@@ -303,7 +306,7 @@ class Spectrogram(_SpectralLayer):
         )
         self.power = check_power(power)
 
-    def _features(self, inputs):
+    def call(self, inputs):
         result, channels = self._spectrum(inputs)
         return result if channels is None else ops.unfold_channels(result, channels)
 

@@ -7,7 +7,9 @@ import numpy as np
 import tensorflow as tf
 
 from spela import filters, ops
+from spela.filters._arguments import _check_positive_float
 from spela.layers._base import FeatureLayer
+from spela.ops._tensors import _as_float32_signal
 
 __all__ = ["PCEN", "Delta"]
 
@@ -63,7 +65,7 @@ class Delta(FeatureLayer):
             )
 
     def call(self, inputs):
-        values = ops._as_float32_signal(inputs, "Delta input")
+        values = _as_float32_signal(inputs, "Delta input")
         return ops.delta(values, self.width, self.order, axis=_DELTA_AXES[self.axis])
 
     def get_config(self) -> dict:
@@ -138,7 +140,7 @@ class PCEN(FeatureLayer):
             sample_rate, hop_length, time_constant
         )
         for name, value in (("gain", gain), ("bias", bias), ("power", power), ("eps", eps)):
-            filters._check_positive_float(name, value)
+            _check_positive_float(name, value)
         self.sample_rate = float(sample_rate)
         self.hop_length = int(hop_length)
         self.gain = float(gain)
@@ -181,7 +183,7 @@ class PCEN(FeatureLayer):
         )
 
     def call(self, inputs):
-        energy = ops._as_float32_signal(inputs, "PCEN input")
+        energy = _as_float32_signal(inputs, "PCEN input")
         shape = [-1] + ([1] if energy.shape.rank == 4 else [])
         gain, bias, power = (
             tf.reshape(tf.exp(w), shape) for w in (self.log_gain, self.log_bias, self.log_power)

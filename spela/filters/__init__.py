@@ -1,0 +1,42 @@
+"""Constant matrices for audio front ends, built with numpy and scipy only.
+
+Every constant a spela layer uses (analysis windows, DFT kernels, mel
+filterbanks, DCT matrices) is computed here once, in float64, and cast by the
+caller. One module per concern, as in :mod:`spela.ops` and :mod:`spela.layers`;
+this package never imports TensorFlow.
+"""
+
+from spela.filters.mel import (
+    cepstral_matrix,
+    dct_matrix,
+    hz_to_mel,
+    mel_filterbank,
+    mel_frequencies,
+    mel_to_hz,
+)
+from spela.filters.spectral import (
+    FactoredDFT,
+    dft_kernel,
+    factored_dft,
+    factored_dft_split,
+    fft_frequencies,
+    window,
+)
+from spela.filters.temporal import delta_coefficients, pcen_smoothing_coefficient
+
+__all__ = [
+    "FactoredDFT",
+    "cepstral_matrix",
+    "dct_matrix",
+    "delta_coefficients",
+    "dft_kernel",
+    "factored_dft",
+    "factored_dft_split",
+    "fft_frequencies",
+    "hz_to_mel",
+    "mel_filterbank",
+    "mel_frequencies",
+    "mel_to_hz",
+    "pcen_smoothing_coefficient",
+    "window",
+]

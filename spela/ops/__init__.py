@@ -1,0 +1,53 @@
+"""TensorFlow graph functions for audio front ends.
+
+Every function here is built only from operations that lower to TFLite
+builtin kernels (GATHER, BATCH_MATMUL, FULLY_CONNECTED, RFFT2D, MIRROR_PAD,
+...), so graphs that use them convert with ``TFLITE_BUILTINS`` alone. Constants
+come from :mod:`spela.filters`; one module per concern, as in
+:mod:`spela.layers`.
+"""
+
+from spela.ops.decibel import amplitude_to_db, power_to_db
+from spela.ops.mel import apply_matrix
+from spela.ops.spectral import (
+    BACKENDS,
+    PAD_MODES,
+    check_backend,
+    fold_channels,
+    frame,
+    is_power_of_two,
+    magnitude,
+    num_frames,
+    pad_center,
+    power,
+    power_spectrogram,
+    resolve_backend,
+    sqrt_of_power,
+    stft,
+    unfold_channels,
+)
+from spela.ops.temporal import delta, exponential_smoothing, pcen
+
+__all__ = [
+    "BACKENDS",
+    "PAD_MODES",
+    "amplitude_to_db",
+    "apply_matrix",
+    "check_backend",
+    "delta",
+    "exponential_smoothing",
+    "fold_channels",
+    "frame",
+    "is_power_of_two",
+    "magnitude",
+    "num_frames",
+    "pad_center",
+    "pcen",
+    "power",
+    "power_spectrogram",
+    "power_to_db",
+    "resolve_backend",
+    "sqrt_of_power",
+    "stft",
+    "unfold_channels",
+]
