@@ -22,7 +22,11 @@ from spela.filters.spectral import (
     fft_frequencies,
     window,
 )
-from spela.filters.temporal import delta_coefficients, pcen_smoothing_coefficient
+from spela.filters.temporal import (
+    delta_coefficients,
+    pcen_smoothing_coefficient,
+    pcen_smoothing_logit,
+)
 
 __all__ = [
     "FactoredDFT",
@@ -38,5 +42,6 @@ __all__ = [
     "mel_frequencies",
     "mel_to_hz",
     "pcen_smoothing_coefficient",
+    "pcen_smoothing_logit",
     "window",
 ]

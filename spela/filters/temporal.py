@@ -9,6 +9,7 @@ from spela.filters._arguments import _check_positive_float, _check_positive_int
 __all__ = [
     "delta_coefficients",
     "pcen_smoothing_coefficient",
+    "pcen_smoothing_logit",
 ]
 
 
@@ -87,8 +88,31 @@ def pcen_smoothing_coefficient(
         ``b = (sqrt(1 + 4 T**2) - 1) / (2 T**2)`` with ``T = time_constant *
         sample_rate / hop_length`` frames, in ``(0, 1)``.
     """
+    frames = _time_constant_in_frames(sample_rate, hop_length, time_constant)
+    # The same value as written above, without its cancellation for small T.
+    return float(2.0 / (1.0 + np.sqrt(1.0 + 4.0 * frames**2)))
+
+
+def pcen_smoothing_logit(sample_rate: float, hop_length: int, time_constant: float = 0.4) -> float:
+    """``log(b / (1 - b))`` of :func:`pcen_smoothing_coefficient`, without rounding ``1 - b``.
+
+    Parameters
+    ----------
+    sample_rate, hop_length, time_constant
+        As for :func:`pcen_smoothing_coefficient`.
+
+    Returns
+    -------
+    float
+        ``log((1 + sqrt(1 + 4 T**2)) / (2 T**2))``, finite for every positive
+        ``T``, where ``b`` itself rounds to 1 once ``T`` is far below one frame.
+    """
+    frames = _time_constant_in_frames(sample_rate, hop_length, time_constant)
+    return float(np.log((1.0 + np.sqrt(1.0 + 4.0 * frames**2)) / (2.0 * frames**2)))
+
+
+def _time_constant_in_frames(sample_rate, hop_length, time_constant) -> float:
     sample_rate = _check_positive_float("sample_rate", sample_rate)
     hop_length = _check_positive_int("hop_length", hop_length)
     time_constant = _check_positive_float("time_constant", time_constant)
-    frames = time_constant * sample_rate / hop_length
-    return float((np.sqrt(1.0 + 4.0 * frames**2) - 1.0) / (2.0 * frames**2))
+    return time_constant * sample_rate / hop_length

@@ -173,7 +173,7 @@ class PCEN(FeatureLayer):
         self.log_gain = per_bin("log_gain", self.gain)
         self.log_bias = per_bin("log_bias", self.bias)
         self.log_power = per_bin("log_power", self.power)
-        logit = np.log(self._smoothing / (1.0 - self._smoothing))
+        logit = filters.pcen_smoothing_logit(self.sample_rate, self.hop_length, self.time_constant)
         self.smoothing_logit = self.add_weight(
             name="smoothing_logit",
             shape=(),
@@ -188,8 +188,7 @@ class PCEN(FeatureLayer):
         gain, bias, power = (
             tf.reshape(tf.exp(w), shape) for w in (self.log_gain, self.log_bias, self.log_power)
         )
-        smoothing = tf.sigmoid(self.smoothing_logit)
-        return ops.pcen(energy, smoothing, gain, bias, power, self.eps)
+        return ops.pcen(energy, None, gain, bias, power, self.eps, self.smoothing_logit)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -41,23 +41,21 @@ def power_to_db(
     tf.Tensor
         Same shape, dB.
     """
-    decibels = _float16.multiply(
-        tf.math.log(tf.maximum(power_values, float(amin))), _DECIBELS_PER_NEPER
-    )
-    # The same floor in dB: a no-op in float32, it restores amin where a float16
-    # export has rounded the constant above to 0 (log(0) = -inf).
-    floor = 10.0 * np.log10(amin)
-    decibels = _float16.maximum(decibels, floor)
+    reference = 1.0 if ref == "max" else max(float(amin), float(ref))
+    relative = power_values if reference == 1.0 else _float16.divide(power_values, reference)
+    floor = float(amin) / reference
+    nepers = tf.math.log(tf.maximum(relative, floor))
+    # The same floor after the log: a no-op in float32, it restores amin where a
+    # float16 export has rounded the constant above to 0 (log(0) = -inf).
+    nepers = _float16.maximum(nepers, float(np.log(floor)))
+    decibels = _float16.multiply(nepers, _DECIBELS_PER_NEPER)
     if ref == "max" or top_db is not None:
         axes = list(range(1, power_values.shape.rank))
         peak = tf.reduce_max(decibels, axis=axes, keepdims=True)
     if top_db is not None:
         # float32 powers span less than 900 dB, so a larger top_db clips nothing.
-        decibels = tf.maximum(decibels, _float16.add(peak, -min(float(top_db), 1000.0)))
-    if ref == "max":
-        return decibels - peak
-    reference = 10.0 * np.log10(max(amin, ref))
-    return _float16.add(decibels, -reference) if reference != 0.0 else decibels
+        decibels = tf.maximum(decibels, peak - min(float(top_db), 1000.0))
+    return decibels - peak if ref == "max" else decibels
 
 
 def amplitude_to_db(

@@ -9,8 +9,6 @@ from spela import filters
 from spela.ops import _float16
 from spela.ops._tensors import _dim, _shape
 
-_LARGEST_BELOW_ONE = float(np.nextafter(np.float32(1.0), np.float32(0.0)))
-
 __all__ = [
     "delta",
     "exponential_smoothing",
@@ -55,11 +53,12 @@ def delta(values: tf.Tensor, width: int = 9, order: int = 1, axis: int = 1) -> t
 
 def pcen(
     energy: tf.Tensor,
-    smoothing,
+    smoothing=None,
     gain=0.98,
     bias=2.0,
     power=0.5,
     eps: float = 1e-6,
+    smoothing_logit=None,
 ) -> tf.Tensor:
     """Per-channel energy normalization, as ``librosa.pcen``.
 
@@ -67,13 +66,16 @@ def pcen(
     ----------
     energy : tf.Tensor
         Shape ``(batch, frames, bins[, channels])``, non-negative, static ``frames``.
-    smoothing : float or tf.Tensor
+    smoothing : float or tf.Tensor, optional
         Smoother weight ``b`` (see :func:`spela.filters.pcen_smoothing_coefficient`).
     gain, bias, power : float or tf.Tensor
         ``alpha``, ``delta`` and ``r`` of the paper; scalars or per-bin ``(bins,)``
         (or ``(bins, 1)`` with channels). ``bias > 0`` and ``power > 0``.
     eps : float, default 1e-6
         Floor of the smoothed energy.
+    smoothing_logit : tf.Tensor, optional
+        ``log(b / (1 - b))`` instead of ``smoothing`` (see
+        :func:`exponential_smoothing`).
 
     Returns
     -------
@@ -86,22 +88,28 @@ def pcen(
     .. [1] Wang, Y. et al. "Trainable frontend for robust and far-field keyword
        spotting", ICASSP 2017.
     """
-    smoothed = exponential_smoothing(energy, smoothing)
+    smoothed = exponential_smoothing(energy, smoothing, logit=smoothing_logit)
     agc = tf.exp(-gain * _float16.log_of_sum(smoothed, float(eps)))
     return tf.pow(bias, power) * tf.math.expm1(power * tf.math.log1p(energy * agc / bias))
 
 
-def exponential_smoothing(values: tf.Tensor, coefficient, initial: float = 1.0) -> tf.Tensor:
+def exponential_smoothing(
+    values: tf.Tensor, coefficient=None, initial: float = 1.0, logit=None
+) -> tf.Tensor:
     """First-order smoother ``M[t] = (1 - b) M[t-1] + b x[t]`` along axis 1, exactly.
 
     Parameters
     ----------
     values : tf.Tensor
         Shape ``(batch, frames, ...)`` with a static ``frames``.
-    coefficient : float or tf.Tensor
-        ``b`` in ``(0, 1]``, a scalar (may be a trainable weight).
+    coefficient : float or tf.Tensor, optional
+        ``b`` in ``(0, 1]``, a scalar. A Python float is used in float64.
     initial : float, default 1.0
         ``M[-1]``; librosa's ``pcen`` starts from the steady state of a unit input.
+    logit : tf.Tensor, optional
+        ``log(b / (1 - b))`` instead of ``coefficient`` (e.g. a trainable weight):
+        exact for ``b`` so close to 1 that ``1 - b`` would lose its digits in
+        float32 (a time constant far below one frame).
 
     Returns
     -------
@@ -117,12 +125,23 @@ def exponential_smoothing(values: tf.Tensor, coefficient, initial: float = 1.0) 
     frames = values.shape[1]
     if frames is None:
         raise ValueError("exponential smoothing needs a static number of frames (axis 1)")
-    # A coefficient within 2**-24 of 1 (a time constant far below one frame)
-    # rounds to 1 in float32, where log(1 - b) is -inf; the largest float32
-    # below 1 smooths identically to within float32 precision.
-    b = tf.minimum(tf.convert_to_tensor(coefficient, tf.float32), _LARGEST_BELOW_ONE)
+    if (coefficient is None) == (logit is None):
+        raise ValueError("give exactly one of coefficient and logit")
+    if logit is not None:
+        logit = tf.convert_to_tensor(logit, tf.float32)
+        b = tf.sigmoid(logit)
+        # log(1 - sigmoid(z)) = -softplus(z), written with builtin ops.
+        log_keep = -(tf.maximum(logit, 0.0) + tf.math.log1p(tf.exp(-tf.abs(logit))))
+    elif isinstance(coefficient, tf.Tensor | tf.Variable):
+        b = tf.cast(coefficient, tf.float32)
+        log_keep = tf.math.log1p(-b)
+    else:
+        b = float(coefficient)
+        log_keep = float(np.log1p(-b)) if b < 1.0 else -np.inf
+    # b = 1 (no memory) has log(1 - b) = -inf, and -inf * 0 = NaN on the diagonal;
+    # exp(-1000) is already 0 in float32.
+    log_keep = tf.maximum(log_keep, -1000.0)
     lags = np.arange(frames)[:, None] - np.arange(frames)[None, :]
-    log_keep = tf.math.log(1.0 - b)
     weights = (
         b
         * tf.exp(log_keep * tf.constant(np.maximum(lags, 0), tf.float32))

@@ -1,0 +1,248 @@
+"""The contract on every route a user takes: batch sizes, export routes, float16, gradients.
+
+Each test here names the failure it guards against; the hypothesis route
+matrix at the end crosses drawn layer configurations with every route.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import keras
+import librosa
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import spela
+from spela.export import run_tflite, tflite_op_names, to_tflite
+from tests import reference
+
+SAMPLE_RATE = 16000
+BUILTIN_FAST_DFT = {"BATCH_MATMUL"}
+SLOW_OR_FOREIGN = {"RFFT2D", "SPLIT", "SPLIT_V", "CUSTOM"}
+
+
+def _clips(count: int, samples: int = SAMPLE_RATE, seed: int = 0, silent_half=False):
+    rng = np.random.default_rng(seed)
+    t = np.arange(samples) / SAMPLE_RATE
+    voice = 0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+    clips = voice + 0.05 * rng.standard_normal((count, samples))
+    if silent_half:
+        clips[:, samples // 2 :] = 0.0
+    return clips.astype(np.float32)
+
+
+def _librosa_mel(clip, **kwargs):
+    return librosa.feature.melspectrogram(y=clip.astype(np.float64), sr=SAMPLE_RATE, **kwargs).T
+
+
+def _model(layer, samples=SAMPLE_RATE):
+    inputs = keras.Input((samples,))
+    return keras.Model(inputs, layer(inputs))
+
+
+def _assert_builtin(op_names):
+    foreign = [name for name in op_names if name.startswith("Flex") or name in SLOW_OR_FOREIGN]
+    assert not foreign, op_names
+
+
+# -- 1. predict and fit at any batch size -------------------------------------------------
+
+
+def test_predict_and_fit_with_partial_and_single_batches():
+    layer_args = dict(n_fft=512, hop_length=160, pad_mode="reflect")
+    model = _model(spela.MelSpectrogram(SAMPLE_RATE, **layer_args))
+    clips = _clips(3)
+    want = np.stack([_librosa_mel(c, **layer_args) for c in clips])
+    scale = want.max()
+    for batch_size in (1, 2, 3):
+        got = model.predict(clips, batch_size=batch_size, verbose=0)
+        # float32 DFT of 512 terms, relative to the largest output.
+        assert np.max(np.abs(got - want)) / scale < 1e-5
+    assert model.predict(clips[:1], verbose=0).shape == (1, 101, 128)
+
+    head = keras.layers.Dense(2)(keras.layers.Flatten()(model.outputs[0]))
+    classifier = keras.Model(model.inputs, head)
+    classifier.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = classifier.fit(clips, np.array([0, 1, 0]), batch_size=1, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+# -- 2. every export route gives the same builtin, fast graph ------------------------------
+
+
+def _export_routes(model, tmp_path):
+    """``{route: flatbuffer}`` for every way a user converts a Keras model."""
+    litert = tmp_path / "keras.tflite"
+    model.export(str(litert), format="litert", verbose=False)
+    saved = tmp_path / "saved"
+    model.export(str(saved), format="tf_saved_model", verbose=False)
+    return {
+        "spela.export.to_tflite": to_tflite(model),
+        "keras model.export(litert)": litert.read_bytes(),
+        "TFLiteConverter.from_keras_model": tf.lite.TFLiteConverter.from_keras_model(
+            model
+        ).convert(),
+        "TFLiteConverter.from_saved_model": tf.lite.TFLiteConverter.from_saved_model(
+            str(saved)
+        ).convert(),
+    }
+
+
+def test_every_export_route_gives_the_factored_dft(tmp_path, record_error):
+    layer_args = dict(n_fft=512, hop_length=160, n_mels=64)
+    model = _model(spela.MelSpectrogram(SAMPLE_RATE, **layer_args))
+    clips = _clips(2)
+    want = np.stack([_librosa_mel(c, **layer_args) for c in clips])
+    for route, flatbuffer in _export_routes(model, tmp_path).items():
+        names = tflite_op_names(flatbuffer)
+        _assert_builtin(names)
+        assert BUILTIN_FAST_DFT <= set(names), (route, names)
+        error = np.max(np.abs(run_tflite(flatbuffer, clips) - want)) / want.max()
+        record_error(f"export route {route} vs librosa (mel)", error)
+        # float32 DFT and filterbank, relative to the largest output.
+        assert error < 1e-5, route
+
+
+# -- 3. float16 exports keep amin, top_db and PCEN's eps -----------------------------------
+
+
+def test_float16_power_to_db_keeps_the_floor():
+    model = keras.Sequential([keras.Input((6,)), spela.PowerToDecibel()])
+    power = np.array([[0.0, 1e-12, 1e-9, 1e-4, 0.5, 1e-3]], np.float32)
+    want = librosa.power_to_db(power.astype(np.float64))
+    got = run_tflite(to_tflite(model, quantize="float16"), power)
+    assert np.all(np.isfinite(got))
+    # dB values are float16-exact constants plus a float32 log: 0.01 dB.
+    np.testing.assert_allclose(got, want, atol=0.01)
+
+
+@pytest.mark.parametrize("kind", ["mel-db", "mfcc", "pcen", "amplitude-db"])
+def test_float16_features_on_a_clip_with_a_silent_half(kind, record_error):
+    mel_args = dict(sample_rate=SAMPLE_RATE, n_fft=512, hop_length=160, n_mels=64)
+    if kind == "mel-db":
+        layer = spela.MelSpectrogram(**mel_args, to_db=True)
+    elif kind == "amplitude-db":
+        layer = spela.MelSpectrogram(**mel_args, power=1.0, to_db=True, top_db=None)
+    elif kind == "mfcc":
+        layer = spela.MFCC(**mel_args)
+    else:
+        inputs = keras.Input((SAMPLE_RATE,))
+        energy = spela.MelSpectrogram(**mel_args, power=1.0)(inputs)
+        layer = keras.Sequential([keras.Model(inputs, energy), spela.PCEN(SAMPLE_RATE, 160)])
+    model = layer if kind == "pcen" else _model(layer)
+    clips = _clips(2, silent_half=True)
+    want = np.asarray(model(clips))
+    got = run_tflite(to_tflite(model, quantize="float16"), clips)
+    assert np.all(np.isfinite(got))
+    spread = want.max() - want.min()
+    error = np.max(np.abs(got - want)) / spread
+    record_error(f"float16 {kind} vs Keras, relative to the output range", error)
+    # float16 stores the window, DFT and mel constants with 11 significant bits:
+    # their rounding leaks about -90 dB of the peak into every bin.
+    assert error < 2e-3
+    if kind.endswith("db"):
+        below_peak = want.max(axis=(1, 2), keepdims=True) - want
+        for depth, bound in ((30.0, 0.01), (60.0, 0.15)):
+            decibels = np.max(np.abs(got - want)[below_peak <= depth])
+            record_error(f"float16 {kind} vs Keras within {depth:g} dB of the peak (dB)", decibels)
+            assert decibels < bound
+
+
+# -- 4. gradients are finite on silence ----------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["rfft", "factored", "matmul", "trainable"])
+@pytest.mark.parametrize("layer_class", [spela.Spectrogram, spela.MelSpectrogram])
+def test_magnitude_gradients_are_finite_on_silence(backend, layer_class):
+    options = {"trainable": True} if backend == "trainable" else {"backend": backend}
+    if layer_class is spela.MelSpectrogram:
+        options["sample_rate"] = SAMPLE_RATE
+    layer = layer_class(n_fft=256, hop_length=64, power=1.0, **options)
+    signal = tf.Variable(_clips(2, samples=2000, silent_half=True))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(signal))
+    gradients = tape.gradient(loss, [signal, *layer.trainable_weights])
+    for gradient in gradients:
+        assert np.all(np.isfinite(gradient))
+    assert np.any(np.asarray(gradients[0]) != 0)
+
+
+# -- 5. librosa where the docs say librosa -------------------------------------------------
+
+
+def test_mfcc_of_magnitudes_is_power_to_db_as_librosa(record_error):
+    clip = _clips(1)[0]
+    layer = spela.MFCC(SAMPLE_RATE, n_mfcc=13, n_fft=512, hop_length=160, n_mels=40, power=1.0)
+    got = np.asarray(layer(clip[None]))[0]
+    want = librosa.feature.mfcc(
+        y=clip.astype(np.float64),
+        sr=SAMPLE_RATE,
+        n_mfcc=13,
+        n_fft=512,
+        hop_length=160,
+        n_mels=40,
+        power=1.0,
+    ).T
+    error = np.max(np.abs(got - want)) / np.ptp(want)
+    record_error("MFCC(power=1) vs librosa, relative to the range", error)
+    # float32 log-mel through an orthonormal DCT of 40 bands.
+    assert error < 1e-4
+
+
+def test_default_hop_is_a_quarter_of_win_length():
+    clip = _clips(1, samples=4000)[0]
+    layer = spela.Spectrogram(n_fft=512, win_length=256)
+    assert layer.hop_length == 64
+    got = np.asarray(layer(clip[None]))[0]
+    want = np.abs(librosa.stft(clip.astype(np.float64), n_fft=512, win_length=256)).T ** 2
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=1e-5 * want.max())
+
+
+@pytest.mark.parametrize("n_fft", [255, 257, 401])
+def test_frame_count_for_odd_n_fft(n_fft):
+    for samples in (1000, 1001, 1003):
+        want = librosa.stft(np.zeros(samples), n_fft=n_fft, hop_length=2).shape[-1]
+        assert spela.ops.num_frames(samples, n_fft, 2, True) == want
+        layer = spela.Spectrogram(n_fft=n_fft, hop_length=2)
+        assert layer.compute_output_shape((1, samples))[1] == want
+        assert layer(np.zeros((1, samples), np.float32)).shape[1] == want
+
+
+def test_pcen_with_a_time_constant_far_below_one_frame():
+    energy = 10.0 ** np.random.default_rng(0).uniform(-2, 4, (1, 30, 8))
+    got = np.asarray(spela.PCEN(22050, 512, time_constant=1e-5)(energy.astype(np.float32)))
+    theirs = librosa.pcen(energy[0].T, sr=22050, hop_length=512, time_constant=1e-5).T
+    smoothing = spela.filters.pcen_smoothing_coefficient(22050, 512, 1e-5)
+    want = reference.pcen(energy[0].astype(np.float32), smoothing, 0.98, 2.0, 0.5, 1e-6)
+    assert np.all(np.isfinite(got))
+    # float32 exp/log against the float64 recurrence, relative to the output range.
+    np.testing.assert_allclose(got[0], want, atol=2e-5 * np.ptp(want))
+    # librosa's own filter is 2e-4 of the range off the exact recurrence here.
+    np.testing.assert_allclose(got[0], theirs, atol=5e-4 * np.ptp(want))
+
+
+# -- 6. no configuration aborts the process ------------------------------------------------
+
+
+def test_matmul_backend_with_one_frame_and_a_long_kernel_runs():
+    code = textwrap.dedent(
+        """
+        import numpy as np, spela
+        for backend in ("matmul", "auto"):
+            for trainable in (False, True):
+                options = {"trainable": True} if trainable else {"backend": backend}
+                layer = spela.STFT(n_fft=2048, hop_length=512, center=False, **options)
+                out = layer(np.ones((2, 2048), np.float32))
+                assert out.shape == (2, 1, 1025, 2), out.shape
+                layer = spela.STFT(n_fft=2048, hop_length=512, **options)
+                assert layer(np.ones((2, 3), np.float32)).shape == (2, 1, 1025, 2)
+        print("ran")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and "ran" in result.stdout, result.stderr[-2000:]
