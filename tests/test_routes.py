@@ -6,6 +6,7 @@ matrix at the end crosses drawn layer configurations with every route.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -15,6 +16,8 @@ import librosa
 import numpy as np
 import pytest
 import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spela
 from spela.export import run_tflite, tflite_op_names, to_tflite
@@ -44,8 +47,10 @@ def _model(layer, samples=SAMPLE_RATE):
     return keras.Model(inputs, layer(inputs))
 
 
-def _assert_builtin(op_names):
-    foreign = [name for name in op_names if name.startswith("Flex") or name in SLOW_OR_FOREIGN]
+def _assert_builtin(op_names, rfft=False):
+    """Builtin ops only, without the batch-splitting copies; RFFT2D only if asked for."""
+    unwanted = SLOW_OR_FOREIGN - ({"RFFT2D"} if rfft else set())
+    foreign = [name for name in op_names if name.startswith("Flex") or name in unwanted]
     assert not foreign, op_names
 
 
@@ -246,3 +251,177 @@ def test_matmul_backend_with_one_frame_and_a_long_kernel_runs():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0 and "ran" in result.stdout, result.stderr[-2000:]
+
+
+# -- the route matrix ----------------------------------------------------------------------
+
+FAMILIES = ("stft", "spectrogram", "melspectrogram", "mfcc", "pcen", "decibel")
+# Linear outputs are compared relative to their largest magnitude, dB, MFCC and PCEN
+# outputs relative to their range (max - min).
+LINEAR_FAMILIES = ("stft", "spectrogram")
+
+
+@st.composite
+def route_configs(draw):
+    """A layer family, its STFT options and the options of its own."""
+    family = draw(st.sampled_from(FAMILIES))
+    n_fft = draw(st.sampled_from([64, 100, 255, 256, 400, 512]))
+    backends = ["auto", "factored", "matmul"] + (["rfft"] if n_fft & (n_fft - 1) == 0 else [])
+    win_length = draw(st.sampled_from([None, (3 * n_fft) // 4]))
+    stft = {
+        "n_fft": n_fft,
+        "hop_length": draw(st.sampled_from([None, n_fft // 3, n_fft // 2])),
+        "win_length": win_length,
+        "window": draw(st.sampled_from(["hann", "hamming"])),
+        "center": draw(st.booleans()),
+        "pad_mode": draw(st.sampled_from(["constant", "reflect"])),
+        "backend": draw(st.sampled_from(backends)),
+    }
+    own = {}
+    if family in ("spectrogram", "melspectrogram", "decibel", "pcen"):
+        own["power"] = 1.0 if family == "pcen" else draw(st.sampled_from([1.0, 2.0]))
+    if family in ("melspectrogram", "mfcc", "pcen"):
+        own["n_mels"] = draw(st.sampled_from([16, 32]))
+    if family == "melspectrogram":
+        own["to_db"] = draw(st.booleans())
+    if family in ("melspectrogram", "decibel"):
+        own["ref"] = draw(st.sampled_from([1.0, "max"]))
+        own["top_db"] = draw(st.sampled_from([None, 80.0]))
+    if family == "mfcc":
+        own["n_mfcc"] = 13
+        own["power"] = draw(st.sampled_from([1.0, 2.0]))
+    samples = draw(st.integers(min_value=n_fft + 1, max_value=2400))
+    silent = draw(st.booleans())
+    return family, stft, own, samples, silent
+
+
+def _route_layer(family, stft, own):
+    sr = {"sample_rate": SAMPLE_RATE}
+    if family == "stft":
+        return spela.STFT(**stft)
+    if family == "spectrogram":
+        return spela.Spectrogram(**stft, **own)
+    if family == "melspectrogram":
+        return spela.MelSpectrogram(**sr, **stft, **own)
+    if family == "mfcc":
+        return spela.MFCC(**sr, **stft, **own)
+    if family == "pcen":
+        mel = spela.MelSpectrogram(**sr, **stft, **own)
+        return keras.Sequential([mel, spela.PCEN(SAMPLE_RATE, mel.hop_length)])
+    decibels = spela.PowerToDecibel if own["power"] == 2.0 else spela.AmplitudeToDecibel
+    spectrum = spela.Spectrogram(**stft, power=own["power"])
+    return keras.Sequential([spectrum, decibels(ref=own["ref"], top_db=own["top_db"])])
+
+
+def _route_reference(family, stft, own, clip):
+    """librosa's output for one clip, laid out as spela's ``(frames, bins[, 2])``."""
+    hop = stft["hop_length"] or (stft["win_length"] or stft["n_fft"]) // 4
+    options = {
+        "n_fft": stft["n_fft"],
+        "hop_length": hop,
+        "win_length": stft["win_length"],
+        "window": stft["window"],
+        "center": stft["center"],
+        "pad_mode": stft["pad_mode"],
+    }
+    y = clip.astype(np.float64)
+    if family == "stft":
+        spectrum = librosa.stft(y, **options).T
+        return np.stack([spectrum.real, spectrum.imag], axis=-1)
+    if family in ("spectrogram", "decibel"):
+        spectrum = np.abs(librosa.stft(y, **options)) ** own["power"]
+        if family == "spectrogram":
+            return spectrum.T
+        ref = np.max if own["ref"] == "max" else own["ref"]
+        to_db = librosa.power_to_db if own["power"] == 2.0 else librosa.amplitude_to_db
+        return to_db(spectrum, ref=ref, top_db=own["top_db"]).T
+    mel_options = {**options, "sr": SAMPLE_RATE, "n_mels": own["n_mels"], "power": own["power"]}
+    if family == "mfcc":
+        return librosa.feature.mfcc(y=y, n_mfcc=own["n_mfcc"], **mel_options).T
+    mel = librosa.feature.melspectrogram(y=y, **mel_options)
+    if family == "pcen":
+        return librosa.pcen(mel, sr=SAMPLE_RATE, hop_length=hop).T
+    if not own["to_db"]:
+        return mel.T
+    ref = np.max if own["ref"] == "max" else own["ref"]
+    to_db = librosa.power_to_db if own["power"] == 2.0 else librosa.amplitude_to_db
+    return to_db(mel, ref=ref, top_db=own["top_db"]).T
+
+
+def _route_error(family, got, want) -> float:
+    if family in LINEAR_FAMILIES or (family == "melspectrogram" and want.min() >= 0):
+        return float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-30))
+    return float(np.max(np.abs(got - want)) / max(np.ptp(want), 1e-6))
+
+
+def _route_bound(family, precision) -> float | None:
+    """The largest error allowed, relative as :func:`_route_error` defines; None: record only.
+
+    float32 routes: float32 DFT sums of up to 512 terms and float32 logs. float16:
+    the window, DFT and mel constants keep 11 significant bits, which leaks about
+    -90 dB of each clip's peak into every bin; per-bin dB outputs of a linear
+    spectrogram show it at bins 60-80 dB below the peak (mel bands average it).
+    dynamic: 8-bit DFT and filterbank weights put a floor about 40 dB under the
+    peak, so dB, MFCC and PCEN outputs are not comparable there (see the README's
+    note on 8-bit dynamic range) and only their finiteness is asserted.
+    """
+    if precision == "float32":
+        return 2e-4
+    if precision == "float16":
+        return 0.1 if family == "decibel" else 3e-3
+    linear = family in LINEAR_FAMILIES
+    return 1e-2 if linear else None
+
+
+def _routes(model, clips, tmp_path, rfft):
+    """``(route, precision, output)`` for every route a user takes, on ``clips``."""
+    yield "eager call", "float32", np.asarray(model(clips))
+    yield "tf.function", "float32", np.asarray(tf.function(model)(tf.constant(clips)))
+    for batch_size in range(1, 6):
+        output = model.predict(clips, batch_size=batch_size, verbose=0)
+        yield f"predict(batch_size={batch_size})", "float32", output
+    for quantize, precision in ((None, "float32"), ("float16", "float16"), ("dynamic", "dynamic")):
+        flatbuffer = to_tflite(model, quantize=quantize, batch_size=None)
+        _assert_builtin(tflite_op_names(flatbuffer), rfft)
+        yield f"to_tflite({quantize})", precision, run_tflite(flatbuffer, clips)
+    path = tmp_path / "keras.tflite"
+    model.export(str(path), format="litert", verbose=False)
+    flatbuffer = path.read_bytes()
+    _assert_builtin(tflite_op_names(flatbuffer), rfft)
+    yield "keras model.export(litert)", "float32", run_tflite(flatbuffer, clips)
+    flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    _assert_builtin(tflite_op_names(flatbuffer), rfft)
+    yield "TFLiteConverter.from_keras_model", "float32", run_tflite(flatbuffer, clips)
+
+
+@pytest.mark.slow
+@settings(max_examples=int(os.environ.get("SPELA_ROUTE_EXAMPLES", "14")))
+@given(config=route_configs(), seed=st.integers(0, 2**16))
+def test_route_matrix(tmp_path_factory, record_error, config, seed):
+    family, stft, own, samples, silent = config
+    layer = _route_layer(family, stft, own)
+    model = _model(layer, samples)
+    clips = _clips(7, samples=samples, seed=seed, silent_half=silent)
+    want = np.stack([_route_reference(family, stft, own, clip) for clip in clips])
+    tmp_path = tmp_path_factory.mktemp("routes")
+    rfft = stft["backend"] == "rfft"
+    for route, precision, got in _routes(model, clips, tmp_path, rfft):
+        assert got.shape == want.shape, route
+        assert np.all(np.isfinite(got)), route
+        error = _route_error(family, got, want)
+        record_error(f"route matrix: {route} vs librosa", error)
+        record_error(f"route matrix: {family}, {precision} routes vs librosa", error)
+        bound = _route_bound(family, precision)
+        assert bound is None or error < bound, (route, error)
+
+    # One training step and the gradients behind it: finite, on every family.
+    head = keras.layers.Dense(2)(keras.layers.Flatten()(model.outputs[0]))
+    classifier = keras.Model(model.inputs, head)
+    classifier.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = classifier.fit(clips, np.arange(7) % 2, batch_size=3, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    signal = tf.Variable(clips)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(classifier(signal))
+    for gradient in tape.gradient(loss, [signal, *classifier.trainable_weights]):
+        assert np.all(np.isfinite(gradient))
