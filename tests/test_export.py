@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 
 import spela
-from spela import ops
 from spela.export import ExportError, run_tflite, tflite_op_names, to_tflite
 
 SAMPLES = 4000
@@ -59,7 +58,7 @@ CONFIGS = {
     ),
 }
 # The op that computes the DFT in the exported graph, per backend.
-DFT_OPS = {"rfft": "RFFT2D", "matmul": "CONV_2D", "factored": "BATCH_MATMUL"}
+DFT_OPS = {"rfft": "RFFT2D", "matmul": "FULLY_CONNECTED", "factored": "BATCH_MATMUL"}
 
 # Per quantization mode: maximum error relative to the largest Keras output value.
 # float32: same arithmetic up to summation order (1e-5); float16 weights carry 11-bit
@@ -80,8 +79,7 @@ def _model(layer_class, options, channels=None):
 
 
 def _exported_backend(layer):
-    with ops.tracing_for_tflite():
-        return ops.resolve_backend(layer.backend, layer.n_fft)
+    return layer.resolved_backend
 
 
 def _signals(batch=3, channels=None, seed=0):

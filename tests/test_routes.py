@@ -7,9 +7,11 @@ matrix at the end crosses drawn layer configurations with every route.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import keras
 import librosa
@@ -425,3 +427,21 @@ def test_route_matrix(tmp_path_factory, record_error, config, seed):
         loss = tf.reduce_sum(classifier(signal))
     for gradient in tape.gradient(loss, [signal, *classifier.trainable_weights]):
         assert np.all(np.isfinite(gradient))
+
+
+def test_routes_page_op_lists_are_what_the_routes_write(tmp_path):
+    page = (Path(__file__).resolve().parent.parent / "docs" / "routes.md").read_text()
+    documented = dict(re.findall(r"^- `([^`]+)`: `([A-Z0-9_ ]+)`$", page, flags=re.MULTILINE))
+    audio = keras.Input((SAMPLE_RATE,))
+    layer = spela.MelSpectrogram(SAMPLE_RATE, n_fft=512, hop_length=160, n_mels=64, to_db=True)
+    model = keras.Model(audio, layer(audio))
+    written = _export_routes(model, tmp_path)
+    labels = {
+        "spela.export.to_tflite(model)": "spela.export.to_tflite",
+        'model.export(path, format="litert")': "keras model.export(litert)",
+        "TFLiteConverter.from_keras_model(model)": "TFLiteConverter.from_keras_model",
+        "TFLiteConverter.from_saved_model(dir)": "TFLiteConverter.from_saved_model",
+    }
+    assert set(documented) == set(labels)
+    for label, route in labels.items():
+        assert documented[label].split() == tflite_op_names(written[route]), label
