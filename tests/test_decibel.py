@@ -83,6 +83,9 @@ def test_amplitude_to_db(record_error, amplitude, ref, amin, top_db):
         ({"ref": -1.0}, "ref"),
         ({"ref": "min"}, "ref"),
         ({"top_db": -1.0}, "top_db"),
+        ({"top_db": float("nan")}, "top_db"),
+        ({"amin": float("inf")}, "amin"),
+        ({"ref": float("inf")}, "ref"),
     ],
 )
 def test_bad_arguments(kwargs, match):

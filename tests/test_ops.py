@@ -87,3 +87,10 @@ def test_import_prints_nothing_beyond_tensorflow():
 
     baseline = stderr_of("import tensorflow, keras")
     assert stderr_of("import spela") == baseline
+
+
+@pytest.mark.parametrize("frame_length, hop_length", [(256, 0), (0, 64), (256, -1)])
+def test_frame_rejects_non_positive_sizes(frame_length, hop_length):
+    name = "hop_length" if frame_length > 0 else "frame_length"
+    with pytest.raises(ValueError, match=name):
+        ops.frame(tf.zeros((1, 1000)), frame_length, hop_length)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import keras
@@ -13,18 +14,21 @@ from spela.ops._tensors import _as_float32_signal
 __all__ = ["AmplitudeToDecibel", "PowerToDecibel"]
 
 
+def _is_finite_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def check_decibel_arguments(ref, amin, top_db) -> None:
-    """Validate ``ref`` (> 0 or "max"), ``amin`` (> 0) and ``top_db`` (>= 0 or None)."""
-    if ref != "max" and not (
-        isinstance(ref, numbers.Real) and not isinstance(ref, bool) and ref > 0
-    ):
-        raise ValueError(f"ref must be a positive number or 'max', got {ref!r}")
-    if isinstance(amin, bool) or not isinstance(amin, numbers.Real) or not amin > 0:
-        raise ValueError(f"amin must be a positive number, got {amin!r}")
-    if top_db is not None and (
-        isinstance(top_db, bool) or not isinstance(top_db, numbers.Real) or top_db < 0
-    ):
-        raise ValueError(f"top_db must be a non-negative number or None, got {top_db!r}")
+    """Validate ``ref`` (finite, > 0, or "max"), ``amin`` (finite, > 0) and ``top_db``.
+
+    ``top_db`` is a finite number >= 0 or None.
+    """
+    if ref != "max" and not (_is_finite_number(ref) and ref > 0):
+        raise ValueError(f"ref must be a positive finite number or 'max', got {ref!r}")
+    if not (_is_finite_number(amin) and amin > 0):
+        raise ValueError(f"amin must be a positive finite number, got {amin!r}")
+    if top_db is not None and not (_is_finite_number(top_db) and top_db >= 0):
+        raise ValueError(f"top_db must be a finite number >= 0 or None, got {top_db!r}")
 
 
 class _DecibelLayer(FeatureLayer):

@@ -177,6 +177,8 @@ def frame(signal: tf.Tensor, frame_length: int, hop_length: int) -> tf.Tensor:
     chunks (RESHAPE, GATHER, RESHAPE in TFLite, with a small index table);
     otherwise frames are gathered sample by sample with computed indices.
     """
+    frame_length = _check_positive_int("frame_length", frame_length)
+    hop_length = _check_positive_int("hop_length", hop_length)
     length = signal.shape[-1]
     if length is None:
         return _frame_by_gather(signal, frame_length, hop_length)
