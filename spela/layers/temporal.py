@@ -136,7 +136,7 @@ class PCEN(FeatureLayer):
         **kwargs,
     ):
         super().__init__(trainable=trainable, **kwargs)
-        self._smoothing = filters.pcen_smoothing_coefficient(
+        self._smoothing_logit = filters.pcen_smoothing_logit(
             sample_rate, hop_length, time_constant
         )
         for name, value in (("gain", gain), ("bias", bias), ("power", power), ("eps", eps)):
@@ -173,13 +173,12 @@ class PCEN(FeatureLayer):
         self.log_gain = per_bin("log_gain", self.gain)
         self.log_bias = per_bin("log_bias", self.bias)
         self.log_power = per_bin("log_power", self.power)
-        logit = filters.pcen_smoothing_logit(self.sample_rate, self.hop_length, self.time_constant)
         self.smoothing_logit = self.add_weight(
             name="smoothing_logit",
             shape=(),
             dtype="float32",
             trainable=self.trainable,
-            initializer=keras.initializers.Constant(logit),
+            initializer=keras.initializers.Constant(self._smoothing_logit),
         )
 
     def call(self, inputs):
