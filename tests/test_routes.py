@@ -356,7 +356,7 @@ def _route_error(family, got, want) -> float:
     return float(np.max(np.abs(got - want)) / max(np.ptp(want), 1e-6))
 
 
-def _route_bound(family, precision) -> float | None:
+def _route_bound(family, own, precision) -> float | None:
     """The largest error allowed, relative as :func:`_route_error` defines; None: record only.
 
     float32 routes: float32 DFT sums of up to 512 terms and float32 logs. float16:
@@ -367,12 +367,13 @@ def _route_bound(family, precision) -> float | None:
     peak, so dB, MFCC and PCEN outputs are not comparable there (see the README's
     note on 8-bit dynamic range) and only their finiteness is asserted.
     """
+    decibels = family == "decibel" or own.get("to_db", False)
     if precision == "float32":
         # Per-bin dB reaches 80 dB under the peak, where float32 rounding of a bin's
         # power shows as about 0.01 dB (1.2e-4 of the range seen).
-        return 1e-3 if family == "decibel" else 2e-4
+        return 1e-3 if decibels else 2e-4
     if precision == "float16":
-        return 0.25 if family == "decibel" else 3e-3
+        return 0.25 if decibels else 3e-3
     linear = family in LINEAR_FAMILIES
     return 1e-2 if linear else None
 
@@ -415,7 +416,7 @@ def test_route_matrix(tmp_path_factory, record_error, config, seed):
         error = _route_error(family, got, want)
         record_error(f"route matrix: {route} vs librosa", error)
         record_error(f"route matrix: {family}, {precision} routes vs librosa", error)
-        bound = _route_bound(family, precision)
+        bound = _route_bound(family, own, precision)
         assert bound is None or error < bound, (route, error)
 
     # One training step and the gradients behind it: finite, on every family.
