@@ -104,8 +104,10 @@ def measure(name: str, seconds: float) -> dict:
         from spela.export import load_interpreter, to_tflite
 
         model = _model(name)
-        quantize = "int8" if "int8" in name else None
-        flatbuffer = to_tflite(model, quantize=quantize, representative_data=_clips(64))
+        if "int8" in name:
+            flatbuffer = to_tflite(model, quantize="int8", representative_data=_clips(64))
+        else:
+            flatbuffer = to_tflite(model)
         interpreter = load_interpreter(flatbuffer, num_threads=1)
         interpreter.allocate_tensors()
         source = interpreter.get_input_details()[0]["index"]

@@ -4,18 +4,45 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 
+class CommandError(Exception):
+    """A user error of the ``spela`` command; its message is printed as ``spela: error: ...``."""
+
+
+def _permissions_from_umask() -> int:
+    """The mode a new file gets from ``open``: ``0o666`` less the process umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    """Write ``data`` to a temporary file beside ``path`` and move it into place.
+
+    The file gets the permissions the umask gives new files, and the temporary
+    file is removed if anything (an error, Ctrl-C, SIGTERM) interrupts the write.
+    """
+    if path.is_dir():
+        raise CommandError(
+            f"output {path} is a directory; give a file name such as {path}/model.tflite"
+        )
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except (FileExistsError, NotADirectoryError):
+        raise CommandError(f"cannot write {path}: a part of its folder path is a file") from None
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        os.fchmod(handle, _permissions_from_umask())
         with os.fdopen(handle, "wb") as file:
             file.write(data)
         os.replace(temporary, path)
@@ -24,18 +51,70 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _read_model_bytes(path: str) -> bytes:
+def _existing_file(path: str, kind: str) -> Path:
     file = Path(path)
+    if file.is_dir():
+        raise CommandError(f"{kind} {path!r} is a directory, not a file")
     if not file.is_file():
-        raise SystemExit(f"spela: error: model file {path!r} does not exist")
-    return file.read_bytes()
+        raise CommandError(f"{kind} {path!r} does not exist")
+    return file
+
+
+def _read_model_bytes(path: str) -> bytes:
+    from spela.export import _check_model_bytes
+
+    model_bytes = _existing_file(path, "model file").read_bytes()
+    try:
+        return _check_model_bytes(model_bytes)
+    except ValueError as error:
+        raise CommandError(f"model file {path!r}: {error}") from None
+
+
+def _load_keras_model(path: str):
+    import zipfile
+
+    import keras
+
+    import spela  # noqa: F401  (registers the layers for loading)
+
+    file = _existing_file(path, "model file")
+    if not zipfile.is_zipfile(file):
+        raise CommandError(
+            f"model file {path!r} is not a .keras model (a Keras zip archive saved by model.save)"
+        )
+    try:
+        return keras.models.load_model(file)
+    except Exception as error:  # Keras raises many types for archives it cannot rebuild
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CommandError(f"model file {path!r} cannot be loaded by Keras: {reason}") from None
+
+
+def _load_representative(path: str):
+    import numpy as np
+
+    file = _existing_file(path, "--representative file")
+    try:
+        values = np.load(file, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise CommandError(
+            f"--representative file {path!r} is not a .npy array: {error}"
+        ) from None
+    if not isinstance(values, np.ndarray):
+        values.close()
+        raise CommandError(
+            f"--representative file {path!r} is an .npz archive; save one array with np.save"
+        )
+    return values
 
 
 def _inspect(args) -> None:
     from spela.export import load_interpreter, tflite_op_names
 
     model_bytes = _read_model_bytes(args.model)
-    interpreter = load_interpreter(model_bytes)
+    try:
+        interpreter = load_interpreter(model_bytes)
+    except ValueError as error:
+        raise CommandError(f"model file {args.model!r}: {error}") from None
     for kind, details in (
         ("input", interpreter.get_input_details()),
         ("output", interpreter.get_output_details()),
@@ -52,19 +131,18 @@ def _inspect(args) -> None:
 
 
 def _export(args) -> None:
-    import keras
-    import numpy as np
-
-    import spela  # noqa: F401  (registers the layers for loading)
     from spela.export import to_tflite
 
-    source = Path(args.model)
-    if not source.is_file():
-        raise SystemExit(f"spela: error: model file {args.model!r} does not exist")
-    model = keras.models.load_model(source)
+    if args.representative is not None and args.quantize != "int8":
+        raise CommandError("--representative applies to --quantize int8 only")
+    if args.quantize == "int8" and args.representative is None:
+        raise CommandError("--quantize int8 needs --representative (a .npy of typical inputs)")
+    if Path(args.out).is_dir():
+        raise CommandError(f"output {args.out!r} is a directory; give a .tflite file name")
+    model = _load_keras_model(args.model)
     representative = None
     if args.representative is not None:
-        representative = np.load(args.representative)
+        representative = _load_representative(args.representative)
     model_bytes = to_tflite(
         model,
         quantize=args.quantize,
@@ -81,8 +159,11 @@ def _benchmark(args) -> None:
     from spela.export import load_interpreter
 
     model_bytes = _read_model_bytes(args.model)
-    interpreter = load_interpreter(model_bytes, args.threads)
-    interpreter.allocate_tensors()
+    try:
+        interpreter = load_interpreter(model_bytes, args.threads)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as error:
+        raise CommandError(f"model file {args.model!r}: {error}") from None
     rng = np.random.default_rng(0)
     for detail in interpreter.get_input_details():
         values = rng.uniform(-0.5, 0.5, detail["shape"]).astype(detail["dtype"])
@@ -100,6 +181,21 @@ def _benchmark(args) -> None:
         f"{np.percentile(milliseconds, 90):.3f} ms over {args.runs} runs, "
         f"{args.threads} thread(s)"
     )
+
+
+def _integer_at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--batch-size",
-        type=int,
+        type=_integer_at_least(1),
         default=1,
         help="fixed batch size of the exported graph (default 1)",
     )
@@ -137,21 +233,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     benchmark = commands.add_parser("benchmark", help="time a .tflite model on random input")
     benchmark.add_argument("model", help="path of a .tflite file")
-    benchmark.add_argument("--runs", type=int, default=100, help="timed runs (default 100)")
-    benchmark.add_argument("--warmup", type=int, default=10, help="untimed runs (default 10)")
-    benchmark.add_argument("--threads", type=int, default=1, help="interpreter threads")
+    benchmark.add_argument(
+        "--runs", type=_integer_at_least(1), default=100, help="timed runs (default 100)"
+    )
+    benchmark.add_argument(
+        "--warmup", type=_integer_at_least(0), default=10, help="untimed runs (default 10)"
+    )
+    benchmark.add_argument(
+        "--threads", type=_integer_at_least(1), default=1, help="interpreter threads (default 1)"
+    )
     benchmark.set_defaults(handler=_benchmark)
     return parser
 
 
+def _describe(error: BaseException) -> str:
+    """One line for a user error; OS errors name their file."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``spela`` command; returns the exit status."""
+    """Entry point of the ``spela`` command; returns the exit status.
+
+    User errors (bad files, bad arguments, models that cannot be converted)
+    print one ``spela: error: ...`` line and return 1; Ctrl-C or SIGTERM
+    return 130 after removing any half-written output.
+    """
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         args.handler(args)
-    except (ValueError, ImportError) as error:
-        print(f"spela: error: {error}", file=sys.stderr)
+    except (CommandError, ValueError, TypeError, OSError, ImportError) as error:
+        print(f"spela: error: {_describe(error)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("spela: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

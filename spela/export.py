@@ -12,6 +12,7 @@ import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from spela import ops
+from spela.filters._arguments import _check_positive_int
 from spela.layers.spectral import _SpectralLayer
 
 __all__ = [
@@ -57,17 +58,63 @@ def _check_layers(model: keras.Model, quantize: str | None, float_layers=()) -> 
             )
 
 
-def _representative_dataset(model: keras.Model, data):
+def _calibration_batches(model: keras.Model, data) -> list[list[np.ndarray]]:
+    """``representative_data`` as checked float32 batches, one list of arrays per batch."""
     if data is None:
         raise ValueError("quantize='int8' needs representative_data (a few typical inputs)")
     single_input = len(model.inputs) == 1
     if isinstance(data, np.ndarray | tf.Tensor):
         data = [data]
+    try:
+        batches = list(data)
+    except TypeError:
+        raise TypeError(
+            "representative_data must be an array (examples, ...) or an iterable of "
+            f"such batches, got {type(data).__name__}"
+        ) from None
+    checked = []
+    for number, batch in enumerate(batches):
+        items = [batch] if single_input else list(batch)
+        if len(items) != len(model.inputs):
+            raise ValueError(
+                f"representative_data batch {number} has {len(items)} arrays; "
+                f"the model has {len(model.inputs)} inputs"
+            )
+        arrays = []
+        for item, model_input in zip(items, model.inputs, strict=True):
+            expected = (None, *model_input.shape[1:])
+            array = _float_array(item, f"representative_data batch {number}", expected)
+            if not np.all(np.isfinite(array)):
+                raise ValueError(f"representative_data batch {number} holds NaN or Inf values")
+            arrays.append(array.astype(np.float32))
+        checked.append(arrays)
+    if not any(arrays[0].shape[0] for arrays in checked):
+        raise ValueError("representative_data holds no examples; int8 calibration needs some")
+    return checked
 
+
+def _float_array(values, name: str, expected: Sequence[int | None]) -> np.ndarray:
+    """``values`` as a real floating array whose shape matches ``expected`` (None: any)."""
+    try:
+        array = np.asarray(values)
+    except ValueError as error:  # ragged nested sequences
+        raise ValueError(f"{name} is not a rectangular array: {error}") from None
+    if array.dtype.kind not in "fiu" or array.dtype == np.bool_:
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    if array.dtype.kind in "iu" and array.size and np.abs(array).max() > 2**24:
+        raise TypeError(f"{name} has integers float32 cannot hold exactly; pass floats")
+    shape = tuple(None if d is None or d < 0 else int(d) for d in expected)
+    if array.ndim != len(shape) or any(
+        want is not None and want != got for want, got in zip(shape, array.shape, strict=True)
+    ):
+        wanted = "(" + ", ".join("any" if d is None else str(d) for d in shape) + ")"
+        raise ValueError(f"{name} has shape {array.shape}; the model takes {wanted}")
+    return array
+
+
+def _representative_dataset(batches: list[list[np.ndarray]]):
     def generate():
-        for batch in data:
-            items = [batch] if single_input else list(batch)
-            arrays = [np.asarray(item, dtype=np.float32) for item in items]
+        for arrays in batches:
             for i in range(arrays[0].shape[0]):
                 yield [a[i : i + 1] for a in arrays]
 
@@ -116,6 +163,12 @@ def to_tflite(
         If the graph needs ops outside TFLite's builtins (the message lists them),
         an ``rfft`` STFT has a non-power-of-two ``n_fft``, or ``"int8"`` meets
         an ``rfft`` STFT.
+    ValueError
+        For an unknown ``quantize`` or ``batch_size``, ``float_layers`` or
+        ``representative_data`` without ``"int8"``, and representative data that
+        is empty, non-finite, or not shaped as the model's inputs.
+    TypeError
+        For representative data that is not real numbers.
 
     Examples
     --------
@@ -137,7 +190,13 @@ def to_tflite(
         raise ValueError(
             f"float_layers applies to quantize='int8' only, got quantize={quantize!r}"
         )
+    if representative_data is not None and quantize != "int8":
+        raise ValueError(
+            f"representative_data applies to quantize='int8' only, got quantize={quantize!r}"
+        )
     _check_layers(model, quantize, float_layers)
+    if quantize == "int8":
+        calibration = _representative_dataset(_calibration_batches(model, representative_data))
 
     specs = [tf.TensorSpec([batch_size, *x.shape[1:]], x.dtype) for x in model.inputs]
     single_input = len(specs) == 1
@@ -156,7 +215,6 @@ def to_tflite(
     if quantize == "float16":
         converter.target_spec.supported_types = [tf.float16]
     elif quantize == "int8":
-        calibration = _representative_dataset(model, representative_data)
         converter.representative_dataset = calibration
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         if float_layers:
@@ -231,6 +289,21 @@ def _operator_names(model) -> list[str]:
     return [codes[op.opcodeIndex] for graph in model.subgraphs for op in graph.operators]
 
 
+def _check_model_bytes(model_bytes) -> bytes:
+    """``model_bytes`` as bytes, if it looks like a TFLite flatbuffer (identifier ``TFL3``)."""
+    if not isinstance(model_bytes, bytes | bytearray | memoryview):
+        raise TypeError(
+            f"model_bytes must be the bytes of a .tflite file, got {type(model_bytes).__name__}"
+        )
+    model_bytes = bytes(model_bytes)
+    if len(model_bytes) < 8 or model_bytes[4:8] != b"TFL3":
+        raise ValueError(
+            f"model_bytes ({len(model_bytes)} bytes) is not a TFLite flatbuffer "
+            "(no 'TFL3' identifier at byte 4)"
+        )
+    return model_bytes
+
+
 def tflite_op_names(model_bytes: bytes) -> list[str]:
     """Names of the operators of a TFLite model, in execution order.
 
@@ -244,8 +317,21 @@ def tflite_op_names(model_bytes: bytes) -> list[str]:
     list of str
         One name per operator (``"CONV_2D"``, ``"RFFT2D"``, ...), all subgraphs;
         custom and Flex ops appear under their custom names (``"FlexConj"``).
+
+    Raises
+    ------
+    TypeError
+        If ``model_bytes`` is not bytes.
+    ValueError
+        If it is not a readable TFLite flatbuffer.
     """
-    return _operator_names(_load_flatbuffer(model_bytes))
+    model_bytes = _check_model_bytes(model_bytes)
+    try:
+        return _operator_names(_load_flatbuffer(model_bytes))
+    except Exception as error:  # the generated flatbuffer reader fails in many ways
+        raise ValueError(
+            f"model_bytes is a damaged TFLite flatbuffer ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _check_flatbuffer(model_bytes: bytes) -> None:
@@ -277,6 +363,9 @@ def load_interpreter(model_bytes: bytes, num_threads: int = 1):
     ------
     ImportError
         If ``ai-edge-litert`` is missing (``pip install "spela[litert]"``).
+    TypeError, ValueError
+        If ``model_bytes`` is not a loadable TFLite flatbuffer, or
+        ``num_threads`` is not a positive integer.
     """
     try:
         from ai_edge_litert.interpreter import Interpreter
@@ -285,7 +374,12 @@ def load_interpreter(model_bytes: bytes, num_threads: int = 1):
             "running TFLite models needs the LiteRT interpreter: "
             "pip install 'spela[litert]' (the ai-edge-litert package)"
         ) from error
-    return Interpreter(model_content=model_bytes, num_threads=num_threads)
+    model_bytes = _check_model_bytes(model_bytes)
+    _check_positive_int("num_threads", num_threads, maximum=1024)
+    try:
+        return Interpreter(model_content=model_bytes, num_threads=num_threads)
+    except (ValueError, RuntimeError, UnicodeDecodeError) as error:
+        raise ValueError(f"model_bytes is not a loadable TFLite model: {error}") from None
 
 
 def _in_model_order(details: list[dict]) -> list[dict]:
@@ -330,12 +424,50 @@ def run_tflite(
     ------
     ImportError
         If ``ai-edge-litert`` is missing (``pip install "spela[litert]"``).
+    TypeError
+        If an input is not real numbers (integers beyond float32's exact range,
+        complex values and objects are refused rather than cast).
+    ValueError
+        If ``model_bytes`` is not a loadable model, the number of arrays, their
+        rank or their sizes differ from the model's inputs, or a batch is empty.
     """
-    arrays = [np.asarray(inputs)] if isinstance(inputs, np.ndarray) else list(inputs)
     interpreter = load_interpreter(model_bytes, num_threads)
     details = interpreter.get_input_details()
-    if len(details) != len(arrays):
-        raise ValueError(f"model has {len(details)} inputs, got {len(arrays)} arrays")
+    if _is_one_array(inputs, len(details)):
+        inputs = [inputs]
+    if not isinstance(inputs, list | tuple):
+        raise TypeError(
+            f"inputs must be an array or a list of arrays, got {type(inputs).__name__}"
+        )
+    if len(details) != len(inputs):
+        raise ValueError(f"model has {len(details)} inputs, got {len(inputs)} arrays in inputs")
+    arrays = []
+    for number, (detail, values) in enumerate(zip(details, inputs, strict=True)):
+        name = "inputs" if len(details) == 1 else f"inputs[{number}]"
+        signature = [None if d < 0 else int(d) for d in detail["shape_signature"]]
+        array = _float_array(values, name, [None, *signature[1:]])
+        if array.shape[0] == 0:
+            raise ValueError(f"{name} has an empty batch (shape {array.shape})")
+        arrays.append(array)
+    if len({a.shape[0] for a in arrays}) > 1:
+        raise ValueError(f"inputs differ in batch size: {[a.shape[0] for a in arrays]}")
+    return _run_checked(model_bytes, interpreter, details, arrays, num_threads)
+
+
+def _is_one_array(inputs, input_count: int) -> bool:
+    """Whether ``inputs`` is one input's array (not a list of one array per input).
+
+    For a one-input model a nested list of numbers is that input's array, while
+    a list holding one array of rank 2 or more is the list of arrays.
+    """
+    if isinstance(inputs, np.ndarray | tf.Tensor):
+        return True
+    if input_count != 1 or not isinstance(inputs, list | tuple):
+        return False
+    return not (len(inputs) == 1 and np.ndim(inputs[0]) > 1)
+
+
+def _run_checked(model_bytes, interpreter, details, arrays, num_threads):
     batch = arrays[0].shape[0]
     fixed_batch = all(d["shape_signature"][0] != -1 for d in details)
     if fixed_batch and details[0]["shape"][0] != batch:
@@ -350,10 +482,13 @@ def run_tflite(
     for detail, array in zip(details, arrays, strict=True):
         if tuple(detail["shape"]) != array.shape:
             interpreter.resize_tensor_input(detail["index"], array.shape)
-    interpreter.allocate_tensors()
-    for detail, array in zip(details, arrays, strict=True):
-        interpreter.set_tensor(detail["index"], array.astype(detail["dtype"]))
-    interpreter.invoke()
+    try:
+        interpreter.allocate_tensors()
+        for detail, array in zip(details, arrays, strict=True):
+            interpreter.set_tensor(detail["index"], array.astype(detail["dtype"]))
+        interpreter.invoke()
+    except RuntimeError as error:
+        raise ValueError(f"the TFLite model failed to run: {error}") from None
     details = _in_model_order(interpreter.get_output_details())
     outputs = [interpreter.get_tensor(d["index"]) for d in details]
     return outputs[0] if len(outputs) == 1 else outputs

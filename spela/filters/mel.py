@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 
 from spela.filters._arguments import (
+    MAX_N_FFT,
+    MAX_N_MELS,
+    _check_bool,
     _check_positive_float,
     _check_positive_int,
+    _check_real,
     _is_positive_number,
 )
 from spela.filters.spectral import fft_frequencies
@@ -125,7 +128,9 @@ def mel_frequencies(
     >>> mel_frequencies(3, 0.0, 8000.0).round(1).tolist()
     [0.0, 1803.0, 8000.0]
     """
-    n_mels = _check_positive_int("n_mels", n_mels)
+    n_mels = _check_positive_int("n_mels", n_mels, maximum=MAX_N_MELS + 2)
+    f_min, f_max = _check_real("f_min", f_min), _check_real("f_max", f_max)
+    _check_bool("htk", htk)
     if f_min < 0 or f_max < f_min:
         raise ValueError(f"need 0 <= f_min <= f_max, got f_min={f_min}, f_max={f_max}")
     mels = np.linspace(hz_to_mel(f_min, htk=htk), hz_to_mel(f_max, htk=htk), n_mels)
@@ -191,11 +196,13 @@ def mel_filterbank(
     (40, 257)
     """
     sample_rate = _check_positive_float("sample_rate", sample_rate)
-    n_fft = _check_positive_int("n_fft", n_fft, minimum=2)
-    n_mels = _check_positive_int("n_mels", n_mels)
+    n_fft = _check_positive_int("n_fft", n_fft, minimum=2, maximum=MAX_N_FFT)
+    n_mels = _check_positive_int("n_mels", n_mels, maximum=MAX_N_MELS)
     nyquist = sample_rate / 2.0
     if f_max is None:
         f_max = nyquist
+    f_min, f_max = _check_real("f_min", f_min), _check_real("f_max", f_max)
+    _check_bool("htk", htk)
     if not 0.0 <= f_min < f_max:
         raise ValueError(f"need 0 <= f_min < f_max, got f_min={f_min}, f_max={f_max}")
     if f_max > nyquist:
@@ -260,8 +267,8 @@ def dct_matrix(n_out: int, n_in: int, norm: str | None = "ortho") -> np.ndarray:
     >>> dct_matrix(2, 4).round(3).tolist()
     [[0.5, 0.5, 0.5, 0.5], [0.653, 0.271, -0.271, -0.653]]
     """
-    n_in = _check_positive_int("n_in", n_in)
-    n_out = _check_positive_int("n_out", n_out)
+    n_in = _check_positive_int("n_in", n_in, maximum=MAX_N_MELS)
+    n_out = _check_positive_int("n_out", n_out, maximum=MAX_N_MELS)
     if n_out > n_in:
         raise ValueError(f"n_out={n_out} must be <= n_in={n_in}")
     if norm not in ("ortho", None):
@@ -296,8 +303,8 @@ def cepstral_matrix(
     np.ndarray
         Shape ``(n_mels, n_mfcc)``: ``log_mel @ matrix`` gives the MFCCs.
     """
-    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or lifter < 0:
-        raise ValueError(f"lifter must be a number >= 0, got {lifter!r}")
+    if _check_real("lifter", lifter) < 0:
+        raise ValueError(f"lifter must be a finite number >= 0, got {lifter!r}")
     matrix = dct_matrix(n_mfcc, n_mels, norm)
     if lifter > 0:
         matrix *= (1.0 + (lifter / 2.0) * np.sin(np.pi * np.arange(1, n_mfcc + 1) / lifter))[

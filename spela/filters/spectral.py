@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.signal
 
-from spela.filters._arguments import _check_positive_float, _check_positive_int
+from spela.filters._arguments import MAX_N_FFT, _check_positive_float, _check_positive_int
 
 __all__ = [
     "FactoredDFT",
@@ -68,17 +68,26 @@ def window(
     >>> window("hann", 4).tolist()
     [0.0, 0.5, 1.0, 0.5]
     """
-    length = _check_positive_int("length", length)
+    length = _check_positive_int("length", length, maximum=MAX_N_FFT)
     if isinstance(name, list):
         name = tuple(name)
+    known = "(e.g. 'hann', 'hamming', 'blackman', ('kaiser', 8.0))"
+    if not (
+        isinstance(name, str) or (isinstance(name, tuple) and name and isinstance(name[0], str))
+    ):
+        raise TypeError(
+            f"window must be a window name or a (name, parameter...) tuple {known}, got {name!r}"
+        )
     try:
-        values = scipy.signal.get_window(name, length, fftbins=periodic)
-    except (ValueError, TypeError) as error:
+        with np.errstate(all="ignore"):
+            values = scipy.signal.get_window(name, length, fftbins=periodic)
+    except (ValueError, TypeError, IndexError) as error:
         raise ValueError(
-            f"window={name!r} is not a window scipy.signal.get_window knows "
-            f"(e.g. 'hann', 'hamming', 'blackman', ('kaiser', 8.0)): {error}"
+            f"window={name!r} is not a window scipy.signal.get_window knows {known}: {error}"
         ) from None
     values = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(values)) or not np.any(values):
+        raise ValueError(f"window={name!r} gives non-finite or all-zero values")
     if pad_to is None:
         return values
     pad_to = _check_positive_int("pad_to", pad_to)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from spela.filters._arguments import _check_positive_float, _check_positive_int
+from spela.filters._arguments import (
+    MAX_DELTA_WIDTH,
+    _check_positive_float,
+    _check_positive_int,
+)
 
 __all__ = [
     "delta_coefficients",
@@ -46,7 +50,7 @@ def delta_coefficients(
     .. [1] Savitzky, A. and Golay, M. J. E. "Smoothing and differentiation of data
        by simplified least squares procedures", Analytical Chemistry 36(8), 1964.
     """
-    width = _check_positive_int("width", width, minimum=3)
+    width = _check_positive_int("width", width, minimum=3, maximum=MAX_DELTA_WIDTH)
     if width % 2 == 0:
         raise ValueError(f"width must be an odd integer >= 3, got {width}")
     order = _check_positive_int("order", order)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from spela.filters._arguments import _check_positive_int
+from spela.filters._arguments import _check_positive_int, _check_real
 from spela.layers._base import FeatureLayer
 from spela.ops._tensors import _as_float32_signal
 
 __all__ = ["FrequencyMasking", "TimeMasking"]
+
+MAX_MASKS = 1024
+"""Largest ``count`` of masks per example."""
 
 
 class _Masking(FeatureLayer):
@@ -18,8 +21,8 @@ class _Masking(FeatureLayer):
     def __init__(self, max_width, count=1, mask_value=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.max_width = _check_positive_int("max_width", max_width)
-        self.count = _check_positive_int("count", count)
-        self.mask_value = float(mask_value)
+        self.count = _check_positive_int("count", count, maximum=MAX_MASKS)
+        self.mask_value = _check_real("mask_value", mask_value)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 

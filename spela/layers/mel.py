@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from spela import filters, ops
-from spela.filters._arguments import _check_positive_int
+from spela.filters._arguments import MAX_N_MELS, _check_bool, _check_positive_int
 from spela.layers._base import FeatureLayer
 from spela.layers.decibel import check_decibel_arguments
 from spela.layers.spectral import _SpectralLayer, check_power
@@ -210,7 +210,7 @@ class MelSpectrogram(_SpectralLayer):
         if amin is None:
             amin = 1e-10 if self.power == 2.0 else 1e-5
         check_decibel_arguments(ref, amin, top_db)
-        self.to_db = bool(to_db)
+        self.to_db = _check_bool("to_db", to_db)
         self.ref = ref if ref == "max" else float(ref)
         self.amin = float(amin)
         self.top_db = None if top_db is None else float(top_db)
@@ -279,7 +279,7 @@ class LogMelToMFCC(FeatureLayer):
 
     def __init__(self, n_mfcc=20, dct_norm="ortho", lifter=0.0, **kwargs):
         super().__init__(**kwargs)
-        _check_positive_int("n_mfcc", n_mfcc)
+        _check_positive_int("n_mfcc", n_mfcc, maximum=MAX_N_MELS)
         _check_dct_norm(dct_norm)
         filters.cepstral_matrix(1, 1, dct_norm, lifter)  # validates lifter
         self.n_mfcc = int(n_mfcc)
@@ -350,7 +350,7 @@ class MFCC(MelSpectrogram):
         if kwargs.get("amin") is None:
             kwargs["amin"] = 1e-10
         super().__init__(sample_rate=sample_rate, to_db=True, **kwargs)
-        _check_positive_int("n_mfcc", n_mfcc)
+        _check_positive_int("n_mfcc", n_mfcc, maximum=MAX_N_MELS)
         if n_mfcc > self.n_mels:
             raise ValueError(f"n_mfcc={n_mfcc} must be <= n_mels={self.n_mels}")
         _check_dct_norm(dct_norm)

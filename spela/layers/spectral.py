@@ -55,6 +55,7 @@ class _SpectralLayer(keras.layers.Layer):
             raise ValueError(f"pad_mode must be one of {ops.PAD_MODES}, got {pad_mode!r}")
         self.pad_mode = pad_mode
         self.backend = ops.check_backend(backend, trainable=trainable)
+        ops.resolve_backend(self.backend, self.n_fft)  # checks n_fft against the backend
         self.kernel = None
 
     @property
@@ -79,6 +80,8 @@ class _SpectralLayer(keras.layers.Layer):
         length = input_shape[1]
         if length is None:
             return
+        if length == 0:
+            raise ValueError(f"{type(self).__name__} input has 0 samples; it needs at least 1")
         if not self.center and length < self.n_fft:
             raise ValueError(
                 f"input has {length} samples, fewer than n_fft={self.n_fft}; "

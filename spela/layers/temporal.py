@@ -49,7 +49,7 @@ class Delta(FeatureLayer):
     def __init__(self, width=9, order=1, axis="time", **kwargs):
         super().__init__(**kwargs)
         filters.delta_coefficients(width, order)  # validates width and order
-        if axis not in _DELTA_AXES:
+        if not isinstance(axis, str) or axis not in _DELTA_AXES:
             raise ValueError(f"axis must be one of {tuple(_DELTA_AXES)}, got {axis!r}")
         self.width = int(width)
         self.order = int(order)

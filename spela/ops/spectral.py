@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from spela import filters
-from spela.filters._arguments import _check_positive_int
+from spela.filters._arguments import MAX_MATMUL_N_FFT, MAX_N_FFT, _check_positive_int
 from spela.ops._tensors import _as_float32_signal, _dim, _shape
 
 __all__ = [
@@ -96,6 +96,12 @@ def resolve_backend(backend: str, n_fft: int, trainable: bool = False) -> str:
         trainable kernel and ``"factored"`` otherwise.
     """
     backend = check_backend(backend, trainable)
+    if backend == "matmul" and n_fft > MAX_MATMUL_N_FFT:
+        raise ValueError(
+            f"n_fft={n_fft} is too large for the matmul backend (its dense DFT kernel); "
+            f"allowed n_fft <= {MAX_MATMUL_N_FFT} there, or use backend='factored'"
+            + (" with trainable=False" if trainable else "")
+        )
     if backend != "auto":
         return backend
     return "factored"
@@ -159,9 +165,11 @@ def frame(signal: tf.Tensor, frame_length: int, hop_length: int) -> tf.Tensor:
     Parameters
     ----------
     signal : tf.Tensor
-        Shape ``(batch, samples)`` with ``samples >= frame_length``.
+        Shape ``(batch, samples)`` with ``samples >= frame_length`` when the
+        length is static; a dynamic-length signal shorter than one frame gives
+        zero frames.
     frame_length, hop_length : int
-        Frame length and hop in samples.
+        Frame length (at most 32768) and hop in samples.
 
     Returns
     -------
@@ -177,11 +185,13 @@ def frame(signal: tf.Tensor, frame_length: int, hop_length: int) -> tf.Tensor:
     chunks (RESHAPE, GATHER, RESHAPE in TFLite, with a small index table);
     otherwise frames are gathered sample by sample with computed indices.
     """
-    frame_length = _check_positive_int("frame_length", frame_length)
+    frame_length = _check_positive_int("frame_length", frame_length, maximum=MAX_N_FFT)
     hop_length = _check_positive_int("hop_length", hop_length)
     length = signal.shape[-1]
     if length is None:
         return _frame_by_gather(signal, frame_length, hop_length)
+    if length < frame_length:
+        raise ValueError(f"signal has {length} samples, fewer than frame_length={frame_length}")
     count = 1 + (length - frame_length) // hop_length
     chunk = math.gcd(frame_length, hop_length)
     used = (count - 1) * hop_length + frame_length
@@ -201,7 +211,8 @@ def _frame_by_gather(signal: tf.Tensor, frame_length: int, hop_length: int) -> t
         starts = np.arange(count, dtype=np.int32)[:, None] * hop_length
         indices = tf.constant(starts + np.arange(frame_length, dtype=np.int32)[None, :])
     else:
-        count = 1 + (tf.shape(signal)[-1] - frame_length) // hop_length
+        # A signal shorter than one frame has no frames (there is no assert op in TFLite).
+        count = tf.maximum(0, 1 + (tf.shape(signal)[-1] - frame_length) // hop_length)
         indices = tf.expand_dims(tf.range(count) * hop_length, 1) + tf.expand_dims(
             tf.range(frame_length), 0
         )
@@ -370,7 +381,7 @@ def _factored_rows(frames: tf.Tensor) -> tuple[tf.Tensor, filters.FactoredDFT]:
 
 
 def _check_stft_arguments(n_fft, hop_length, win_length, window):
-    n_fft = _check_positive_int("n_fft", n_fft, minimum=2)
+    n_fft = _check_positive_int("n_fft", n_fft, minimum=2, maximum=MAX_N_FFT)
     if win_length is None:
         win_length = n_fft
     win_length = _check_positive_int("win_length", win_length)

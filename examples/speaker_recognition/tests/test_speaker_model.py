@@ -23,7 +23,7 @@ def test_architectures_convert_with_builtin_ops(arch):
         flatbuffer = to_tflite(
             model,
             quantize=quantize,
-            representative_data=x,
+            representative_data=x if quantize else None,
             float_layers=frontend_layer_names(model) if quantize else (),
         )
         names = tflite_op_names(flatbuffer)
