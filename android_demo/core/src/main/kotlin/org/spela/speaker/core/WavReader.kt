@@ -24,10 +24,29 @@ class WavAudio(val sampleRate: Int, val channels: Int, val samples: ShortArray) 
     }
 }
 
-/** Reader of RIFF/WAVE files holding 16-bit PCM ("fmt " format 1), any rate and channel count. */
+/**
+ * Reader of RIFF/WAVE files holding 16-bit PCM ("fmt " format 1).
+ *
+ * Every header field is checked against the bounds below before anything is allocated;
+ * anything else is a [WavFormatException] naming the file, never another exception.
+ */
 object WavReader {
+    /** Lowest and highest sample rate accepted, in Hz. */
+    const val MIN_SAMPLE_RATE = 4000
+    const val MAX_SAMPLE_RATE = 384000
+
+    /** Most channels accepted. */
+    const val MAX_CHANNELS = 16
+
+    /** Largest file [read] loads, in bytes (64 MiB: 35 minutes of 16 kHz mono PCM16). */
+    const val MAX_FILE_BYTES = 64L * 1024 * 1024
+
     fun read(file: File): WavAudio {
         if (!file.isFile) throw WavFormatException("${file.path}: no such file")
+        val length = file.length()
+        if (length > MAX_FILE_BYTES) {
+            throw WavFormatException("${file.path}: $length bytes, more than the $MAX_FILE_BYTES allowed")
+        }
         return parse(file.readBytes(), file.path)
     }
 
@@ -41,11 +60,14 @@ object WavReader {
         var channels = 0
         var sampleRate = 0
         var bits = 0
-        while (position + 8 <= bytes.size) {
+        while (position.toLong() + 8 <= bytes.size) {
             val id = tag(bytes, position)
             val size = int32(bytes, position + 4)
             val body = position + 8
-            if (size < 0 || body + size > bytes.size) fail("chunk '$id' runs past the end of the file")
+            // Chunk sizes are unsigned 32-bit: compare in Long so that no size wraps around.
+            if (size < 0 || body.toLong() + size > bytes.size) {
+                fail("chunk '${printable(id)}' of ${size.toLong() and 0xFFFFFFFFL} bytes runs past the end of the file")
+            }
             when (id) {
                 "fmt " -> {
                     if (size < 16) fail("fmt chunk of $size bytes is too short")
@@ -59,19 +81,26 @@ object WavReader {
                     if (format != 1 || bits != 16) {
                         fail("format $format with $bits-bit samples; only PCM16 (format 1) is supported")
                     }
-                    if (channels < 1 || sampleRate <= 0) fail("$channels channels at $sampleRate Hz")
+                    if (channels !in 1..MAX_CHANNELS) fail("$channels channels; allowed 1 to $MAX_CHANNELS")
+                    if (sampleRate !in MIN_SAMPLE_RATE..MAX_SAMPLE_RATE) {
+                        fail("sample rate ${sampleRate.toLong() and 0xFFFFFFFFL} Hz; allowed $MIN_SAMPLE_RATE to $MAX_SAMPLE_RATE Hz")
+                    }
                     val usable = size - size % (2 * channels)
                     if (usable == 0) fail("no audio samples")
                     return WavAudio(sampleRate, channels, Pcm16.fromLittleEndian(bytes, body, usable))
                 }
             }
             position = body + size + (size and 1)
+            if (position < 0) break
         }
         fail(if (format == -1) "no fmt chunk" else "no data chunk")
     }
 
     private fun tag(bytes: ByteArray, at: Int): String =
         String(bytes, at, 4, Charsets.US_ASCII)
+
+    private fun printable(id: String): String =
+        id.map { if (it in ' '..'~') it else '?' }.joinToString("")
 
     private fun int16(bytes: ByteArray, at: Int): Int =
         (bytes[at].toInt() and 0xFF) or ((bytes[at + 1].toInt() and 0xFF) shl 8)
