@@ -70,25 +70,6 @@ def _read_model_bytes(path: str) -> bytes:
         raise CommandError(f"model file {path!r}: {error}") from None
 
 
-def _load_keras_model(path: str):
-    import zipfile
-
-    import keras
-
-    import spela  # noqa: F401  (registers the layers for loading)
-
-    file = _existing_file(path, "model file")
-    if not zipfile.is_zipfile(file):
-        raise CommandError(
-            f"model file {path!r} is not a .keras model (a Keras zip archive saved by model.save)"
-        )
-    try:
-        return keras.models.load_model(file)
-    except Exception as error:  # Keras raises many types for archives it cannot rebuild
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CommandError(f"model file {path!r} cannot be loaded by Keras: {reason}") from None
-
-
 def _load_representative(path: str):
     import numpy as np
 
@@ -131,7 +112,7 @@ def _inspect(args) -> None:
 
 
 def _export(args) -> None:
-    from spela.export import to_tflite
+    from spela.export import load_keras_model, to_tflite
 
     if args.representative is not None and args.quantize != "int8":
         raise CommandError("--representative applies to --quantize int8 only")
@@ -139,7 +120,7 @@ def _export(args) -> None:
         raise CommandError("--quantize int8 needs --representative (a .npy of typical inputs)")
     if Path(args.out).is_dir():
         raise CommandError(f"output {args.out!r} is a directory; give a .tflite file name")
-    model = _load_keras_model(args.model)
+    model = load_keras_model(args.model)
     representative = None
     if args.representative is not None:
         representative = _load_representative(args.representative)

@@ -19,6 +19,7 @@ __all__ = [
     "QUANTIZE_MODES",
     "ExportError",
     "load_interpreter",
+    "load_keras_model",
     "run_tflite",
     "tflite_op_names",
     "to_tflite",
@@ -29,6 +30,45 @@ QUANTIZE_MODES = (None, "float16", "dynamic", "int8")
 
 class ExportError(ValueError):
     """A model cannot be converted to a TFLite graph of builtin ops (the message says why)."""
+
+
+def load_keras_model(path) -> keras.Model:
+    """Load a ``.keras`` model file that may hold spela layers.
+
+    Parameters
+    ----------
+    path : path-like
+        A model saved with ``model.save("....keras")``.
+
+    Returns
+    -------
+    keras.Model
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if it is missing, a folder, not a Keras zip archive, or
+        an archive Keras cannot rebuild (damaged, or holding layer classes that
+        are not registered in this process).
+    """
+    import zipfile
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(
+            f"model file {str(file)!r} " + ("is a folder" if file.is_dir() else "does not exist")
+        )
+    if not zipfile.is_zipfile(file):
+        raise ValueError(
+            f"model file {str(file)!r} is not a .keras model (a zip archive saved by model.save)"
+        )
+    try:
+        return keras.models.load_model(file)
+    except Exception as error:  # Keras raises many types for archives it cannot rebuild
+        text = str(error).strip()
+        reason = text.splitlines()[0] if text else type(error).__name__
+        raise ValueError(f"model file {str(file)!r} cannot be loaded by Keras: {reason}") from None
 
 
 def _spectral_layers(model: keras.Model) -> list[_SpectralLayer]:
@@ -99,10 +139,12 @@ def _float_array(values, name: str, expected: Sequence[int | None]) -> np.ndarra
         array = np.asarray(values)
     except ValueError as error:  # ragged nested sequences
         raise ValueError(f"{name} is not a rectangular array: {error}") from None
-    if array.dtype.kind not in "fiu" or array.dtype == np.bool_:
-        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    if array.dtype.kind in "iu" and array.size and np.abs(array).max() > 2**24:
-        raise TypeError(f"{name} has integers float32 cannot hold exactly; pass floats")
+    if array.dtype.kind != "f":
+        hint = "; scale PCM16 audio to floats with x / 32768" if array.dtype.kind in "iu" else ""
+        raise TypeError(
+            f"{name} must be floating point (audio scaled to [-1, 1]), got dtype {array.dtype}"
+            + hint
+        )
     shape = tuple(None if d is None or d < 0 else int(d) for d in expected)
     if array.ndim != len(shape) or any(
         want is not None and want != got for want, got in zip(shape, array.shape, strict=True)
@@ -168,7 +210,7 @@ def to_tflite(
         ``representative_data`` without ``"int8"``, and representative data that
         is empty, non-finite, or not shaped as the model's inputs.
     TypeError
-        For representative data that is not real numbers.
+        For representative data that is not floating point.
 
     Examples
     --------
@@ -425,8 +467,8 @@ def run_tflite(
     ImportError
         If ``ai-edge-litert`` is missing (``pip install "spela[litert]"``).
     TypeError
-        If an input is not real numbers (integers beyond float32's exact range,
-        complex values and objects are refused rather than cast).
+        If an input is not floating point (integer PCM, complex values and
+        objects are refused rather than cast).
     ValueError
         If ``model_bytes`` is not a loadable model, the number of arrays, their
         rank or their sizes differ from the model's inputs, or a batch is empty.

@@ -6,6 +6,7 @@ import numpy as np
 
 from spela.filters._arguments import (
     MAX_DELTA_WIDTH,
+    MAX_N_FFT,
     _check_positive_float,
     _check_positive_int,
 )
@@ -117,6 +118,6 @@ def pcen_smoothing_logit(sample_rate: float, hop_length: int, time_constant: flo
 
 def _time_constant_in_frames(sample_rate, hop_length, time_constant) -> float:
     sample_rate = _check_positive_float("sample_rate", sample_rate)
-    hop_length = _check_positive_int("hop_length", hop_length)
+    hop_length = _check_positive_int("hop_length", hop_length, maximum=MAX_N_FFT)
     time_constant = _check_positive_float("time_constant", time_constant)
     return time_constant * sample_rate / hop_length

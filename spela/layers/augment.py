@@ -14,13 +14,16 @@ __all__ = ["FrequencyMasking", "TimeMasking"]
 MAX_MASKS = 1024
 """Largest ``count`` of masks per example."""
 
+MAX_MASK_WIDTH = 2**20
+"""Largest ``max_width`` of a mask, in frames or bins."""
+
 
 class _Masking(FeatureLayer):
     _axis = 1
 
     def __init__(self, max_width, count=1, mask_value=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.max_width = _check_positive_int("max_width", max_width)
+        self.max_width = _check_positive_int("max_width", max_width, maximum=MAX_MASK_WIDTH)
         self.count = _check_positive_int("count", count, maximum=MAX_MASKS)
         self.mask_value = _check_real("mask_value", mask_value)
         self.seed = seed

@@ -14,8 +14,17 @@ from spela.ops._tensors import _as_float32_signal
 __all__ = ["AmplitudeToDecibel", "PowerToDecibel"]
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 def _is_finite_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    """A real number (not a bool) that float32 holds as a finite value."""
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) <= FLOAT32_MAX
+    )
 
 
 def check_decibel_arguments(ref, amin, top_db) -> None:
@@ -23,7 +32,7 @@ def check_decibel_arguments(ref, amin, top_db) -> None:
 
     ``top_db`` is a finite number >= 0 or None.
     """
-    if ref != "max" and not (_is_finite_number(ref) and ref > 0):
+    if not (isinstance(ref, str) and ref == "max") and not (_is_finite_number(ref) and ref > 0):
         raise ValueError(f"ref must be a positive finite number or 'max', got {ref!r}")
     if not (_is_finite_number(amin) and amin > 0):
         raise ValueError(f"amin must be a positive finite number, got {amin!r}")

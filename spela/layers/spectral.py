@@ -113,6 +113,8 @@ class _SpectralLayer(keras.layers.Layer):
     def _folded_input(self, inputs) -> tuple[tf.Tensor, int | None]:
         """Float32 ``(batch * ch, samples)`` signal and the channel count (None if absent)."""
         inputs = _as_float32_signal(inputs, name=f"{type(self).__name__} input")
+        # A model built for any length sees the real length when it is traced.
+        self._check_input_shape(tuple(inputs.shape))
         if inputs.shape.rank == 3:
             return ops.fold_channels(inputs), inputs.shape[-1]
         return inputs, None

@@ -24,12 +24,13 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from speaker_recognition import CLIP_SAMPLES, PCM16_SCALE, SAMPLE_RATE, data
+from speaker_recognition.commands import command
 from speaker_recognition.files import (
     write_bytes_atomically,
     write_json_atomically,
 )
 from speaker_recognition.model import frontend_layer_names
-from speaker_recognition.train import load_run, predict, split_clips
+from speaker_recognition.train import load_run, load_run_model, predict, split_clips
 
 REPRESENTATIVE_CLIPS = 200
 
@@ -88,7 +89,6 @@ def model_facts(labels: list[str], arch: str, sizes: dict[str, int]) -> dict:
 
 def convert(run_dir: str | Path, out: str | Path | None = None) -> dict:
     """Export ``run_dir/best.keras`` and evaluate the exports; returns the figures."""
-    import keras
 
     import spela  # noqa: F401  (registers spela's layers for loading)
     from spela.export import to_tflite
@@ -96,7 +96,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None) -> dict:
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     out = Path(out) if out is not None else run_dir / "export"
-    model = keras.models.load_model(run_dir / "best.keras")
+    model = load_run_model(run_dir, len(run["labels"]))
     dataset = data.load_dataset(run["data_dir"], progress=False)
     train_x, _ = split_clips(dataset, run, "train")
     test_x, test_y = split_clips(dataset, run, "test")
@@ -144,6 +144,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None) -> dict:
     return figures
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m speaker_recognition.convert",
@@ -152,11 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run_dir", help="run folder written by speaker_recognition.train")
     parser.add_argument("--out", default=None, help="export folder (default RUN_DIR/export)")
     args = parser.parse_args(argv)
-    try:
-        convert(args.run_dir, args.out)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    convert(args.run_dir, args.out)
     return 0
 
 

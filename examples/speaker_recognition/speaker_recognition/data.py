@@ -7,9 +7,12 @@ recordings that are not speakers.
 Files that are not 16 kHz mono PCM16 of exactly one second are repaired, not
 dropped: other rates are resampled (``scipy.signal.resample_poly``), several
 channels averaged, other sample formats scaled to [-1, 1], short clips padded
-with trailing zeros and long ones trimmed to their first second. Unreadable
-files are skipped with a warning naming them. Every case is counted in the
-summary line.
+with trailing zeros and long ones trimmed to their first second, float
+samples beyond +-1 (up to a peak of 4) clipped. Unreadable files and files
+outside the reader's bounds (:mod:`speaker_recognition.wavfile`: sample rate,
+channels, duration, size, wild float samples) are skipped with a warning
+naming them. Every case is counted in the summary line. Files ending in
+``.wav`` in any letter case are read.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ class ReadSummary:
         """One line: clips read and how many were repaired or skipped, by reason."""
         c = self.counts
         repaired = ", ".join(
-            f"{c[k]} {k}" for k in ("resampled", "downmixed", "converted", "padded", "trimmed")
+            f"{c[k]} {k}"
+            for k in ("resampled", "downmixed", "converted", "clipped", "padded", "trimmed")
         )
         return (
             f"read {c['clips']} clips of {c['speakers']} speakers and {c['noise_files']} "
@@ -85,7 +89,31 @@ def discover_labels(data_dir: str | Path) -> list[str]:
         raise DatasetError(
             f"{root} has no speaker folders (expected {root}/<Speaker_Name>/<n>.wav)"
         )
+    for name in names:
+        if not name.isprintable() or _is_undecodable(name):
+            shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise DatasetError(
+                f"speaker folder {str(root / shown)!r} has a name that is not printable UTF-8 "
+                "text; rename it (speaker names go into labels.txt and the app)"
+            )
     return names
+
+
+def _is_undecodable(name: str) -> bool:
+    """Whether a file name held bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def wav_files(folder: Path) -> list[Path]:
+    """The ``.wav`` files of ``folder`` (any case of the extension), by clip number."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if p.suffix.lower() == ".wav" and p.is_file()]
+    return sorted(found, key=_clip_number)
 
 
 def _clip_number(path: Path) -> tuple[int, str]:
@@ -112,6 +140,7 @@ def _read(path: Path, counts: Counter) -> np.ndarray | None:
     counts["resampled"] += audio.source_rate != SAMPLE_RATE
     counts["downmixed"] += audio.source_channels > 1
     counts["converted"] += audio.source_format != "pcm16"
+    counts["clipped"] += audio.clipped > 0
     return audio.samples
 
 
@@ -139,13 +168,11 @@ def load_dataset(data_dir: str | Path, progress: bool = True) -> Dataset:
     label_names = discover_labels(root)
     summary = ReadSummary()
     counts = summary.counts
-    wav_files = [
-        (label, path)
-        for label, name in enumerate(label_names)
-        for path in sorted((root / name).glob("*.wav"), key=_clip_number)
+    clip_files = [
+        (label, path) for label, name in enumerate(label_names) for path in wav_files(root / name)
     ]
     clips, labels, numbers, files = [], [], [], []
-    for label, path in tqdm(wav_files, desc="reading clips", unit="file", disable=not progress):
+    for label, path in tqdm(clip_files, desc="reading clips", unit="file", disable=not progress):
         samples = _read(path, counts)
         if samples is None:
             continue
@@ -159,7 +186,7 @@ def load_dataset(data_dir: str | Path, progress: bool = True) -> Dataset:
         raise DatasetError(f"no readable clips for speakers {missing} in {root}")
     noises = []
     for folder in NOISE_FOLDERS:
-        for path in sorted((root / folder).glob("*.wav")):
+        for path in wav_files(root / folder):
             samples = _read(path, counts)
             if samples is not None and samples.size >= CLIP_SAMPLES:
                 noises.append(samples)
@@ -188,6 +215,7 @@ def split_indices(
     seed: int = 0,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     block_size: int = 10,
+    label_names: list[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Deterministic stratified train/validation/test split by blocks of consecutive clips.
 
@@ -207,6 +235,8 @@ def split_indices(
         Shares of train, validation and test, summing to 1.
     block_size : int, default 10
         Consecutive clips that always stay together.
+    label_names : list of str, optional
+        Speaker names, for error messages.
 
     Returns
     -------
@@ -230,8 +260,9 @@ def split_indices(
         members = members[np.argsort(numbers[members], kind="stable")]
         blocks = [members[i : i + block_size] for i in range(0, members.size, block_size)]
         if len(blocks) < 3:
+            speaker = repr(label_names[label]) if label_names else str(label)
             raise DatasetError(
-                f"speaker {label} has {members.size} clips: at least 3 blocks of "
+                f"speaker {speaker} has {members.size} clips: at least 3 blocks of "
                 f"block_size={block_size} are needed to split it three ways"
             )
         order = rng.permutation(len(blocks))

@@ -14,8 +14,10 @@ import time
 from pathlib import Path
 
 from speaker_recognition import convert, predict, train
+from speaker_recognition.commands import command
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m speaker_recognition.demo", description=__doc__.splitlines()[0]
@@ -29,12 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     out = Path(args.out)
-    try:
-        train.train(args.data_dir, out, epochs=args.epochs, seed=args.seed)
-        figures = convert.convert(out)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    train.train(args.data_dir, out, epochs=args.epochs, seed=args.seed)
+    figures = convert.convert(out)
 
     run = train.load_run(out)
     first_per_speaker = {name.split("/")[0]: name for name in reversed(run["split"]["test"])}

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE
+from speaker_recognition.commands import command
 from speaker_recognition.wavfile import AudioFileError, read_wav
 
 WINDOW_HOP = CLIP_SAMPLES // 2
@@ -28,8 +29,12 @@ def read_labels(path: str | Path) -> list[str]:
     """Speaker names from a ``labels.txt`` (one a line)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"labels file {path} not found (expected beside the model)")
-    labels = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        raise ValueError(f"labels file {path} not found (expected beside the model)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"labels file {path} is not UTF-8 text") from None
+    labels = [line.strip() for line in text.splitlines() if line.strip()]
     if not labels:
         raise ValueError(f"labels file {path} is empty")
     return labels
@@ -52,6 +57,36 @@ def classify(model_bytes: bytes, samples: np.ndarray) -> np.ndarray:
     return tflite_probabilities(model_bytes, windows(samples)).mean(axis=0)
 
 
+def read_model(path: Path, label_count: int) -> bytes:
+    """The bytes of a ``.tflite`` speaker model, checked against the app's contract.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if it is missing, not a TFLite model, or does not take
+        one 1-s clip ``(1, CLIP_SAMPLES)`` and give ``label_count`` probabilities.
+    """
+    from spela.export import load_interpreter
+
+    if not path.is_file():
+        raise ValueError(f"model file {path} " + ("is a folder" if path.is_dir() else "not found"))
+    model_bytes = path.read_bytes()
+    try:
+        interpreter = load_interpreter(model_bytes)
+    except ValueError as error:
+        raise ValueError(f"model file {path}: {error}") from None
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    shapes = [d["shape"].tolist() for d in inputs], [d["shape"].tolist() for d in outputs]
+    if shapes != ([[1, CLIP_SAMPLES]], [[1, label_count]]):
+        raise ValueError(
+            f"model file {path} takes {shapes[0]} and gives {shapes[1]}; a speaker model "
+            f"takes [[1, {CLIP_SAMPLES}]] and gives [[1, {label_count}]] "
+            f"(one probability per name in labels.txt)"
+        )
+    return model_bytes
+
+
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m speaker_recognition.predict",
@@ -61,12 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", help="WAV files to classify")
     args = parser.parse_args(argv)
     model_path = Path(args.model)
-    try:
-        model_bytes = model_path.read_bytes()
-        labels = read_labels(model_path.parent / "labels.txt")
-    except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    labels = read_labels(model_path.parent / "labels.txt")
+    model_bytes = read_model(model_path, len(labels))
     failures = 0
     for name in args.files:
         try:
@@ -78,13 +109,6 @@ def main(argv: list[str] | None = None) -> int:
         if audio.source_rate != SAMPLE_RATE:
             print(f"note: {name} is {audio.source_rate} Hz; resampled to {SAMPLE_RATE} Hz")
         probabilities = classify(model_bytes, audio.samples)
-        if probabilities.size != len(labels):
-            print(
-                f"error: model has {probabilities.size} outputs but labels.txt has "
-                f"{len(labels)} names",
-                file=sys.stderr,
-            )
-            return 2
         best = int(np.argmax(probabilities))
         others = ", ".join(
             f"{label} {p:.3f}" for label, p in zip(labels, probabilities, strict=True)

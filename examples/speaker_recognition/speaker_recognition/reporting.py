@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from speaker_recognition.files import temporary_path_for
+from speaker_recognition.files import atomic_path
 
 
 def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
@@ -51,12 +51,8 @@ def class_report(matrix: np.ndarray, labels: list[str]) -> str:
 
 def _save(figure, path: str | os.PathLike) -> None:
     """Save a matplotlib figure as PNG atomically."""
-    temporary = temporary_path_for(path)
-    try:
+    with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=100, format="png")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _subplots(ncols: int = 1, figsize=(6, 4)):

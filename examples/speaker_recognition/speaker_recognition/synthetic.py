@@ -27,6 +27,8 @@ import scipy.signal
 from tqdm import tqdm
 
 from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE
+from speaker_recognition.commands import command
+from speaker_recognition.files import OutputPathError, make_folder
 from speaker_recognition.wavfile import write_wav
 
 # Formant frequencies (F1, F2, F3) in Hz of an average adult vocal tract.
@@ -218,8 +220,11 @@ def write_dataset(
         raise ValueError(f"clips_per_speaker must be >= 1, got {clips_per_speaker}")
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} already exists and is not empty; choose a new folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    make_folder(out.parent)
+    try:
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    except OSError as error:
+        raise OutputPathError(f"cannot create folder {out}: {error.strerror or error}") from None
     try:
         rng = np.random.default_rng(seed)
         bar = tqdm(
@@ -247,6 +252,7 @@ def write_dataset(
     return out
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m speaker_recognition.synthetic",
@@ -258,11 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     args = parser.parse_args(argv)
-    try:
-        out = write_dataset(args.out_dir, args.clips_per_speaker, args.seed)
-    except (ValueError, FileExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    out = write_dataset(args.out_dir, args.clips_per_speaker, args.seed)
     print(
         f"wrote {len(VOICES)} speakers x {args.clips_per_speaker} clips and 6 noise files to {out}"
     )

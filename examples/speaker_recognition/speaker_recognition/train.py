@@ -29,8 +29,10 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from speaker_recognition import data, reporting
+from speaker_recognition.commands import command
 from speaker_recognition.files import (
-    temporary_path_for,
+    atomic_path,
+    make_folder,
     write_json_atomically,
     write_text_atomically,
 )
@@ -38,12 +40,56 @@ from speaker_recognition.files import (
 SNR_LEVELS_DB = (20.0, 10.0, 5.0, 0.0)
 
 
+RUN_KEYS = {"data_dir": str, "arch": str, "seed": int, "labels": list, "split": dict}
+
+
 def load_run(run_dir: str | Path) -> dict:
-    """The ``run.json`` of a training run (data folder, split, labels, settings)."""
+    """The ``run.json`` of a training run (data folder, split, labels, settings).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if it is missing, not JSON, or lacks a setting.
+    """
     path = Path(run_dir) / "run.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {run_dir} a training run folder?")
-    return json.loads(path.read_text())
+        raise ValueError(f"{path} not found: is {run_dir} a training run folder?")
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error})") from None
+    if not isinstance(run, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(run).__name__}")
+    for key, kind in RUN_KEYS.items():
+        if not isinstance(run.get(key), kind):
+            raise ValueError(
+                f"{path} lacks {key!r} (a JSON {kind.__name__}); was it written by train?"
+            )
+    if not all(isinstance(run["split"].get(part), list) for part in data.SPLITS):
+        raise ValueError(f"{path}: 'split' must list the files of {', '.join(data.SPLITS)}")
+    return run
+
+
+def load_run_model(run_dir: Path, label_count: int):
+    """``run_dir/best.keras``, checked to take 1-s clips and name ``label_count`` speakers.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if it is not a loadable model of that shape.
+    """
+    from speaker_recognition import CLIP_SAMPLES
+    from spela.export import load_keras_model
+
+    path = Path(run_dir) / "best.keras"
+    model = load_keras_model(path)
+    inputs, outputs = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
+    if len(model.inputs) != 1 or inputs[1:] != (CLIP_SAMPLES,) or outputs[1:] != (label_count,):
+        raise ValueError(
+            f"{path} takes {inputs} and gives {outputs}; this run needs a model taking "
+            f"(None, {CLIP_SAMPLES}) and giving (None, {label_count}) (one per speaker)"
+        )
+    return model
 
 
 def split_clips(dataset: data.Dataset, run: dict, part: str) -> tuple[np.ndarray, np.ndarray]:
@@ -96,7 +142,7 @@ def epoch_report(run_dir: Path, clips: np.ndarray, labels: np.ndarray, label_nam
             accuracy = float(np.mean(predicted == self.labels))
             print(f"\nepoch {epoch + 1}: validation accuracy {accuracy:.1%}")
             print(reporting.confusion_table(matrix, self.label_names), flush=True)
-            (self.run_dir / "confusion").mkdir(exist_ok=True)
+            make_folder(self.run_dir / "confusion")
             reporting.plot_confusion(
                 matrix,
                 self.label_names,
@@ -109,9 +155,8 @@ def epoch_report(run_dir: Path, clips: np.ndarray, labels: np.ndarray, label_nam
             score = (accuracy, -float(logs.get("val_loss", 0.0)))
             if score > (self.best[0], -self.best[1]):
                 self.best = (accuracy, -score[1])
-                temporary = temporary_path_for(self.run_dir / "best.keras")
-                self.model.save(temporary)
-                os.replace(temporary, self.run_dir / "best.keras")
+                with atomic_path(self.run_dir / "best.keras") as temporary:
+                    self.model.save(temporary)
                 print(f"saved best.keras (validation accuracy {accuracy:.1%})")
 
         def _write_history(self):
@@ -167,7 +212,7 @@ def train(
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
     started = time.perf_counter()
     run_dir = Path(out)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(run_dir)
     if data_dir is None:
         data_dir = run_dir / "data" / "16000_pcm_speeches"
         if not data_dir.exists():
@@ -179,7 +224,9 @@ def train(
 
     dataset = data.load_dataset(data_dir)
     print(dataset.summary.line())
-    parts = data.split_indices(dataset.labels, dataset.numbers, seed=seed)
+    parts = data.split_indices(
+        dataset.labels, dataset.numbers, seed=seed, label_names=dataset.label_names
+    )
     names = dataset.label_names
     run = {
         "data_dir": str(data_dir),
@@ -215,7 +262,7 @@ def train(
         verbose=verbose,
     )
 
-    best = keras.models.load_model(run_dir / "best.keras")
+    best = load_run_model(run_dir, len(names))
     predicted = predict(best, test_x).argmax(axis=1)
     matrix = reporting.confusion_matrix(test_y, predicted, len(names))
     accuracy = float(np.mean(predicted == test_y))
@@ -257,6 +304,7 @@ def train(
     return report
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m speaker_recognition.train",
@@ -290,19 +338,15 @@ def main(argv: list[str] | None = None) -> int:
         help="size of a generated synthetic dataset (default 300)",
     )
     args = parser.parse_args(argv)
-    try:
-        train(
-            args.data_dir,
-            args.out,
-            args.epochs,
-            args.batch_size,
-            args.arch,
-            args.seed,
-            args.clips_per_speaker,
-        )
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    train(
+        args.data_dir,
+        args.out,
+        args.epochs,
+        args.batch_size,
+        args.arch,
+        args.seed,
+        args.clips_per_speaker,
+    )
     return 0
 
 
