@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,114 @@ def test_chirp_demo_runs(tmp_path):
     assert "backend: auto" in result.stdout and "BATCH_MATMUL" in result.stdout
     assert (tmp_path / "chirp_spectrogram.png").stat().st_size > 10_000
     assert (tmp_path / "chirp_spectrogram.tflite").stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory, saved_model):
+    root = tmp_path_factory.mktemp("bad")
+    path, _ = saved_model
+    (root / "empty.keras").write_bytes(b"")
+    (root / "truncated.keras").write_bytes(path.read_bytes()[:500])
+    (root / "file").write_text("x")
+    (root / "folder").mkdir()
+    np.savez(root / "arrays.npz", a=np.zeros(3))
+    np.save(root / "signals.npy", np.zeros((2, 2000), np.float32))
+    (root / "garbage.tflite").write_bytes(b"\x00" * 64)
+
+    class Unregistered(keras.layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    keras.Sequential([keras.Input((10,)), Unregistered()]).save(root / "unregistered.keras")
+    return root
+
+
+def _cases(root, model):
+    int8 = ["--quantize", "int8", "--representative"]
+    out = str(root / "out.tflite")
+    return {
+        "export to a folder": (["export", model, str(root / "folder")], "is a directory"),
+        "export under a file": (["export", model, str(root / "file" / "x.tflite")], "is a file"),
+        "export unwritable": (["export", model, "/proc/spela.tflite"], "cannot write"),
+        "missing representative": (
+            ["export", model, out, *int8, str(root / "no.npy")],
+            "does not exist",
+        ),
+        "npz representative": (["export", model, out, *int8, str(root / "arrays.npz")], ".npz"),
+        "text representative": (["export", model, out, *int8, str(root / "file")], "not a .npy"),
+        "representative without int8": (
+            ["export", model, out, "--representative", str(root / "signals.npy")],
+            "--representative applies to --quantize int8 only",
+        ),
+        "int8 without representative": (
+            ["export", model, out, "--quantize", "int8"],
+            "needs --representative",
+        ),
+        "empty .keras": (["export", str(root / "empty.keras"), out], "is not a .keras model"),
+        "truncated .keras": (
+            ["export", str(root / "truncated.keras"), out],
+            "is not a .keras model",
+        ),
+        "unregistered class": (
+            ["export", str(root / "unregistered.keras"), out],
+            "cannot be loaded by Keras",
+        ),
+        "inspect a folder": (
+            ["inspect", str(root / "folder")],
+            "'" + str(root / "folder") + "' is a directory",
+        ),
+        "inspect garbage": (["inspect", str(root / "garbage.tflite")], "not a TFLite flatbuffer"),
+        "benchmark a .keras": (["benchmark", model], "not a TFLite flatbuffer"),
+    }
+
+
+CASE_NAMES = list(_cases(Path("/r"), "m"))
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_user_errors_are_one_line(saved_model, bad_files, capsys, case):
+    argv, message = _cases(bad_files, str(saved_model[0]))[case]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("spela: error: ") and captured.err.count("\n") == 1, (
+        captured.err
+    )
+    assert message in captured.err, captured.err
+    assert not (bad_files / "out.tflite").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["benchmark", "m.tflite", "--runs", "0"],
+        ["benchmark", "m.tflite", "--runs", "-3"],
+        ["benchmark", "m.tflite", "--threads", "0"],
+        ["export", "m.keras", "o.tflite", "--batch-size", "0"],
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    assert raised.value.code == 2
+    assert "must be >= " in capsys.readouterr().err
+
+
+def test_interrupted_export_leaves_no_temporary(saved_model, tmp_path, monkeypatch, capsys):
+    import spela.cli
+
+    def interrupted(source, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(spela.cli.os, "replace", interrupted)
+    assert main(["export", str(saved_model[0]), str(tmp_path / "m.tflite")]) == 130
+    assert list(tmp_path.iterdir()) == []
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_export_honours_the_umask(saved_model, tmp_path):
+    previous = os.umask(0o027)
+    try:
+        assert main(["export", str(saved_model[0]), str(tmp_path / "m.tflite")]) == 0
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "m.tflite").stat().st_mode & 0o777 == 0o640

@@ -332,3 +332,19 @@ def test_model_bytes_of_the_wrong_type():
     for wrong in ("model.tflite", None, 3):
         with pytest.raises(TypeError, match="model_bytes must be the bytes"):
             tflite_op_names(wrong)
+
+
+def test_errors_page_states_the_limits_the_code_enforces():
+    from pathlib import Path
+
+    from spela import filters
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text()
+    for name in ("MAX_N_FFT", "MAX_MATMUL_N_FFT", "MAX_N_MELS", "MAX_DELTA_WIDTH"):
+        value = getattr(filters, name)
+        assert f"{value:,} (`spela.filters.{name}`)" in page, name
+    with pytest.raises(ValueError, match=f"{filters.MAX_N_FFT}"):
+        spela.Spectrogram(n_fft=filters.MAX_N_FFT + 1)
+    spela.Spectrogram(n_fft=filters.MAX_MATMUL_N_FFT, backend="matmul")
+    with pytest.raises(ValueError, match="matmul"):
+        spela.Spectrogram(n_fft=filters.MAX_MATMUL_N_FFT + 1, backend="matmul")

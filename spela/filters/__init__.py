@@ -6,6 +6,12 @@ caller. One module per concern, as in :mod:`spela.ops` and :mod:`spela.layers`;
 this package never imports TensorFlow.
 """
 
+from spela.filters._arguments import (
+    MAX_DELTA_WIDTH,
+    MAX_MATMUL_N_FFT,
+    MAX_N_FFT,
+    MAX_N_MELS,
+)
 from spela.filters.mel import (
     cepstral_matrix,
     dct_matrix,
@@ -29,6 +35,10 @@ from spela.filters.temporal import (
 )
 
 __all__ = [
+    "MAX_DELTA_WIDTH",
+    "MAX_MATMUL_N_FFT",
+    "MAX_N_FFT",
+    "MAX_N_MELS",
     "FactoredDFT",
     "cepstral_matrix",
     "dct_matrix",
