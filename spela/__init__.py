@@ -16,7 +16,7 @@ from spela.layers import (
     TimeMasking,
 )
 
-__version__ = "1.0.0.dev0"
+__version__ = "1.0.0"
 
 __all__ = [
     "MFCC",

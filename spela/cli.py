@@ -179,11 +179,22 @@ def _integer_at_least(minimum: int):
     return parse
 
 
+def _installed_version() -> str:
+    """The installed distribution's version, read without importing TensorFlow."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("spela")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``spela`` command."""
     parser = argparse.ArgumentParser(
         prog="spela", description="Inspect, export and time TFLite audio models."
     )
+    parser.add_argument("--version", action="version", version=f"spela {_installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     inspect = commands.add_parser("inspect", help="list a .tflite model's inputs, outputs, ops")

@@ -1,6 +1,6 @@
 """Speaker recognition on raw 1-s 16 kHz clips with a spela front end, exported to TFLite."""
 
-__version__ = "1.0.0.dev0"
+__version__ = "1.0.0"
 
 SAMPLE_RATE = 16000
 CLIP_SAMPLES = 16000
