@@ -53,7 +53,15 @@ def _build(kind: str, folder: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_pip_install_spela_picks_this_release_over_0_0_5(tmp_path):
+def test_pip_picks_this_release_over_0_0_5_and_the_sdist_carries_the_tests(tmp_path):
+    # One test builds both: two builds at once would share the checkout's build folders.
+    sdist = _build("sdist", tmp_path)
+    with tarfile.open(sdist) as archive:
+        names = {Path(*Path(name).parts[1:]).as_posix() for name in archive.getnames()}
+    assert {name for name in names if name.startswith("tests/test_")}, "no tests in the sdist"
+    for helper in ("tests/conftest.py", "tests/reference.py", "tests/strategies.py"):
+        assert helper in names, helper
+
     index = tmp_path / "index"
     index.mkdir()
     _fake_wheel(index, "0.0.5")
@@ -83,17 +91,6 @@ def test_pip_install_spela_picks_this_release_over_0_0_5(tmp_path):
     )
     chosen = [item["metadata"]["version"] for item in json.loads(report.stdout)["install"]]
     assert chosen == [spela.__version__], chosen
-
-
-@pytest.mark.slow
-def test_sdist_carries_the_test_helpers(tmp_path):
-    sdist = _build("sdist", tmp_path)
-    with tarfile.open(sdist) as archive:
-        names = {Path(*Path(name).parts[1:]).as_posix() for name in archive.getnames()}
-    tests = {name for name in names if name.startswith("tests/test_")}
-    assert tests, "the sdist has no tests"
-    for helper in ("tests/conftest.py", "tests/reference.py", "tests/strategies.py"):
-        assert helper in names, helper
 
 
 def test_version_is_a_final_release_above_0_0_5():
