@@ -30,10 +30,6 @@ def _write_atomically(path: Path, data: bytes) -> None:
     The file gets the permissions the umask gives new files, and the temporary
     file is removed if anything (an error, Ctrl-C, SIGTERM) interrupts the write.
     """
-    if path.is_dir():
-        raise CommandError(
-            f"output {path} is a directory; give a file name such as {path}/model.tflite"
-        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import warnings
+import zipfile
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -51,9 +53,6 @@ def load_keras_model(path) -> keras.Model:
         an archive Keras cannot rebuild (damaged, or holding layer classes that
         are not registered in this process).
     """
-    import zipfile
-    from pathlib import Path
-
     file = Path(path)
     if not file.is_file():
         raise ValueError(
@@ -122,7 +121,7 @@ def _calibration_batches(model: keras.Model, data) -> list[list[np.ndarray]]:
             )
         arrays = []
         for item, model_input in zip(items, model.inputs, strict=True):
-            expected = (None, *model_input.shape[1:])
+            expected = (None, *model_input.shape[1:])  # Keras marks unknown sizes None
             array = _float_array(item, f"representative_data batch {number}", expected)
             if not np.all(np.isfinite(array)):
                 raise ValueError(f"representative_data batch {number} holds NaN or Inf values")
@@ -145,7 +144,7 @@ def _float_array(values, name: str, expected: Sequence[int | None]) -> np.ndarra
             f"{name} must be floating point (audio scaled to [-1, 1]), got dtype {array.dtype}"
             + hint
         )
-    shape = tuple(None if d is None or d < 0 else int(d) for d in expected)
+    shape = tuple(expected)
     if array.ndim != len(shape) or any(
         want is not None and want != got for want, got in zip(shape, array.shape, strict=True)
     ):

@@ -8,13 +8,11 @@ import numbers
 import keras
 
 from spela import ops
+from spela.filters._arguments import _FLOAT32_MAX
 from spela.layers._base import FeatureLayer
 from spela.ops._tensors import _as_float32_signal
 
 __all__ = ["AmplitudeToDecibel", "PowerToDecibel"]
-
-
-FLOAT32_MAX = 3.4028234663852886e38
 
 
 def _is_finite_number(value) -> bool:
@@ -23,7 +21,7 @@ def _is_finite_number(value) -> bool:
         isinstance(value, numbers.Real)
         and not isinstance(value, bool)
         and math.isfinite(value)
-        and abs(value) <= FLOAT32_MAX
+        and abs(value) <= _FLOAT32_MAX
     )
 
 

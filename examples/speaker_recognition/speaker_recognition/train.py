@@ -28,7 +28,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from speaker_recognition import data, reporting
+from speaker_recognition import CLIP_SAMPLES, data, reporting
 from speaker_recognition.commands import command
 from speaker_recognition.files import (
     atomic_path,
@@ -78,7 +78,6 @@ def load_run_model(run_dir: Path, label_count: int):
     ValueError
         Naming the file, if it is not a loadable model of that shape.
     """
-    from speaker_recognition import CLIP_SAMPLES
     from spela.export import load_keras_model
 
     path = Path(run_dir) / "best.keras"
