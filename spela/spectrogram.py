@@ -1,4 +1,4 @@
-"""spela 0.0.5's import path of ``Spectrogram`` (deprecated: use :class:`spela.Spectrogram`).
+"""spela 0.0.5's import path of ``Spectrogram`` (deprecated: use ``spela.Spectrogram``).
 
 ``from spela.spectrogram import Spectrogram`` keeps 0.0.5 code running, with
 its arguments, input ``(batch, channels, samples)`` and image output; see the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,16 @@ def test_docs_build_strictly(tmp_path):
     reference = (tmp_path / "reference" / "index.html").read_text()
     for name in ("MelSpectrogram", "PCEN", "to_tflite", "mel_filterbank"):
         assert name in reference
+    # Class headings carry their signature; no raw reST roles or private bases show.
+    signatures = [
+        re.sub("<[^>]+>", "", code)
+        for code in re.findall(r'doc-signature highlight">(.*?)</code>', reference, re.S)
+    ]
+    assert any(text.startswith("Spectrogram(") and "n_fft=2048" in text for text in signatures)
+    for page in tmp_path.rglob("*.html"):
+        text = page.read_text()
+        for leak in (":func:", ":class:", ":mod:", ":meth:", "_SpectralLayer", "_LegacyLayer"):
+            assert leak not in text, (page, leak)
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 Every constant a spela layer uses (analysis windows, DFT kernels, mel
 filterbanks, DCT matrices) is computed here once, in float64, and cast by the
-caller. One module per concern, as in :mod:`spela.ops` and :mod:`spela.layers`;
+caller. One module per concern, as in ``spela.ops`` and ``spela.layers``;
 this package never imports TensorFlow.
 """
 

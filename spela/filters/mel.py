@@ -77,7 +77,7 @@ def hz_to_mel(frequencies, htk: bool = False) -> np.ndarray:
 
 
 def mel_to_hz(mels, htk: bool = False) -> np.ndarray:
-    """Convert mels to frequencies in Hz; the inverse of :func:`hz_to_mel`.
+    """Convert mels to frequencies in Hz; the inverse of ``hz_to_mel``.
 
     Parameters
     ----------
@@ -294,7 +294,7 @@ def cepstral_matrix(
     n_mels : int
         Number of mel bands.
     norm : {"ortho", None}, default "ortho"
-        DCT normalisation (see :func:`dct_matrix`).
+        DCT normalisation (see ``dct_matrix``).
     lifter : float, default 0.0
         If > 0, coefficient ``k`` is scaled by ``1 + (lifter / 2) sin(pi (k + 1) / lifter)``.
 

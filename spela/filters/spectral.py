@@ -199,12 +199,12 @@ def factored_dft_split(n_fft: int) -> tuple[int, int]:
 
 
 def factored_dft(n_fft: int) -> FactoredDFT:
-    """Matrices of the two-stage real DFT of length ``n_fft`` (see :class:`FactoredDFT`).
+    """Matrices of the two-stage real DFT of length ``n_fft`` (see ``FactoredDFT``).
 
     Parameters
     ----------
     n_fft : int
-        DFT length, >= 2; split by :func:`factored_dft_split`.
+        DFT length, >= 2; split by ``factored_dft_split``.
 
     Returns
     -------

@@ -99,12 +99,12 @@ def pcen_smoothing_coefficient(
 
 
 def pcen_smoothing_logit(sample_rate: float, hop_length: int, time_constant: float = 0.4) -> float:
-    """``log(b / (1 - b))`` of :func:`pcen_smoothing_coefficient`, without rounding ``1 - b``.
+    """``log(b / (1 - b))`` of ``pcen_smoothing_coefficient``, without rounding ``1 - b``.
 
     Parameters
     ----------
     sample_rate, hop_length, time_constant
-        As for :func:`pcen_smoothing_coefficient`.
+        As for ``pcen_smoothing_coefficient``.
 
     Returns
     -------

@@ -94,7 +94,7 @@ class TimeMasking(_Masking):
 class FrequencyMasking(_Masking):
     """SpecAugment frequency masks: ``count`` random bands of up to ``max_width`` bins.
 
-    As :class:`TimeMasking`, along the frequency axis (axis 2).
+    As ``TimeMasking``, along the frequency axis (axis 2).
 
     Parameters
     ----------

@@ -5,7 +5,7 @@ convolution with ``padding="same"`` or ``"valid"``, and returned
 ``(batch, freq, time, channels)`` images (``(batch, channels, freq, time)`` for
 ``channels_first``) with decibels ``10 * log10`` of the output relative to each
 example's maximum, clipped at -80 dB. These classes reproduce that on
-:class:`spela.Spectrogram` and :class:`spela.MelSpectrogram`; see
+``spela.Spectrogram`` and ``spela.MelSpectrogram``; see
 ``docs/upgrading.md`` for the arguments' new names.
 """
 
@@ -225,7 +225,7 @@ class LegacyMelspectrogram(_LegacyLayer):
         The mel power spectrum is raised to ``power_melgram / 2``: 1 gives a
         "magnitude" mel spectrogram, 2 the mel power spectrum.
     return_decibel_melgram : bool, default False
-        As ``return_decibel_spectrogram`` of :class:`LegacySpectrogram`.
+        As ``return_decibel_spectrogram`` of ``LegacySpectrogram``.
     trainable_fb : bool, default False
         Train the mel filterbank (and, in spela 1.0, the DFT kernel with it).
     htk : bool, default False
@@ -234,7 +234,7 @@ class LegacyMelspectrogram(_LegacyLayer):
         0.0.5's ``norm=1`` (librosa's area normalization then) is ``"slaney"``.
     **kwargs
         ``n_dft``, ``n_hop``, ``padding``, ``trainable_kernel``,
-        ``image_data_format`` as in :class:`LegacySpectrogram`.
+        ``image_data_format`` as in ``LegacySpectrogram``.
 
     Input shape
     -----------

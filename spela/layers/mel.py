@@ -141,16 +141,16 @@ class MelSpectrogram(_SpectralLayer):
     sample_rate : float, default 16000
         Sampling rate in Hz.
     n_fft, hop_length, win_length, window, center, pad_mode, backend
-        As for :class:`spela.STFT`.
+        As for ``spela.STFT``.
     power : {1.0, 2.0}, default 2.0
         Exponent of the magnitude before the filterbank.
     n_mels, f_min, f_max, htk, norm
-        As for :class:`MelFilterbank`.
+        As for ``MelFilterbank``.
     to_db : bool, default False
         Convert to decibels: ``librosa.power_to_db`` for ``power=2``,
         ``librosa.amplitude_to_db`` for ``power=1``.
     ref, amin, top_db
-        Decibel options (see :class:`PowerToDecibel`); ``amin`` defaults to
+        Decibel options (see ``PowerToDecibel``); ``amin`` defaults to
         1e-10 for power and 1e-5 for magnitude.
     trainable : bool, default False
         Train the DFT kernel (matmul backend) and the mel filterbank.
@@ -333,7 +333,7 @@ class MFCC(MelSpectrogram):
     lifter : float, default 0.0
         Cepstral liftering, as librosa.
     **kwargs
-        Any :class:`MelSpectrogram` argument (``n_fft``, ``hop_length``, ``n_mels``,
+        Any ``MelSpectrogram`` argument (``n_fft``, ``hop_length``, ``n_mels``,
         ``ref``, ``top_db``, ``backend``, ...); ``to_db`` is always True.
 
     Input shape

@@ -62,7 +62,7 @@ class _SpectralLayer(keras.layers.Layer):
     def resolved_backend(self) -> str:
         """The STFT implementation this layer runs, the same on every route.
 
-        See :func:`spela.ops.resolve_backend`.
+        See ``spela.ops.resolve_backend``.
         """
         return ops.resolve_backend(self.backend, self.n_fft)
 
@@ -190,7 +190,7 @@ class STFT(_SpectralLayer):
         fastest on a CPU in TFLite, any ``n_fft``). ``"auto"`` is
         ``"matmul"`` when trainable and ``"factored"`` otherwise, on every
         route (eager, graph, SavedModel, every TFLite converter); see
-        :func:`spela.ops.resolve_backend`.
+        ``spela.ops.resolve_backend``.
     output_format : {"real_imag", "complex"}, default "real_imag"
         ``"real_imag"`` stacks real and imaginary parts in a trailing axis of
         size 2 (converts to TFLite); ``"complex"`` returns complex64 (TensorFlow
@@ -272,7 +272,7 @@ class Spectrogram(_SpectralLayer):
     Parameters
     ----------
     n_fft, hop_length, win_length, window, center, pad_mode, backend, trainable
-        As for :class:`STFT`.
+        As for ``STFT``.
     power : {1.0, 2.0}, default 2.0
         1 for the magnitude ``|X|``, 2 for the power ``|X|**2``.
 

@@ -42,7 +42,7 @@ class Delta(FeatureLayer):
     -----
     Inside the signal the output is a ``width``-tap correlation; the first and
     last ``width // 2`` outputs come from a polynomial fitted to the first and
-    last ``width`` frames (:func:`spela.filters.delta_coefficients`). All of it
+    last ``width`` frames (``spela.filters.delta_coefficients``). All of it
     is exact in TFLite (slices, MUL/ADD and small matmuls).
     """
 

@@ -3,8 +3,8 @@
 Every function here is built only from operations that lower to TFLite
 builtin kernels (GATHER, BATCH_MATMUL, FULLY_CONNECTED, RFFT2D, MIRROR_PAD,
 ...), so graphs that use them convert with ``TFLITE_BUILTINS`` alone. Constants
-come from :mod:`spela.filters`; one module per concern, as in
-:mod:`spela.layers`.
+come from ``spela.filters``; one module per concern, as in
+``spela.layers``.
 """
 
 from spela.ops.decibel import amplitude_to_db, power_to_db

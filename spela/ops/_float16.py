@@ -59,7 +59,7 @@ def divide(values: tf.Tensor, divisor: float) -> tf.Tensor:
     """``values / divisor`` for ``divisor > 0`` of any magnitude.
 
     ``divisor = m * 2**e`` with ``m`` in [1, 2): a chain of products by powers of
-    two, then :func:`multiply` by ``1 / m``.
+    two, then ``multiply`` by ``1 / m``.
     """
     mantissa, exponent = math.frexp(divisor)
     return multiply(scale_by_power_of_two(values, 1 - exponent), 1.0 / (2.0 * mantissa))

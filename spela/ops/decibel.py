@@ -66,7 +66,7 @@ def amplitude_to_db(
 ) -> tf.Tensor:
     """Amplitude to decibels, ``20 * log10(max(A, amin) / ref)``, as ``librosa.amplitude_to_db``.
 
-    Parameters are those of :func:`power_to_db` for the amplitude ``A``
+    Parameters are those of ``power_to_db`` for the amplitude ``A``
     (``ref="max"``: each example's maximum amplitude); computed as
     ``power_to_db(A**2, ref**2, amin**2, top_db)``.
     """

@@ -47,7 +47,7 @@ def check_backend(backend: str, trainable: bool = False) -> str:
     Parameters
     ----------
     backend : {"auto", "rfft", "matmul", "factored"}
-        See :func:`resolve_backend`.
+        See ``resolve_backend``.
     trainable : bool, default False
         Whether the DFT kernel must be a trainable weight.
 
@@ -252,11 +252,11 @@ def stft(
     pad_mode : {"constant", "reflect"}, default "constant"
         Padding used when ``center`` is True.
     backend : {"auto", "rfft", "matmul", "factored"}, default "auto"
-        See :func:`resolve_backend`.
+        See ``resolve_backend``.
     kernel : tf.Tensor, optional
         For ``"matmul"``: a ``(n_fft, 2 * (n_fft // 2 + 1))`` DFT kernel (e.g. a
         trainable weight) replacing the fixed windowed DFT of
-        :func:`spela.filters.dft_kernel`. The window is then taken to be inside it.
+        ``spela.filters.dft_kernel``. The window is then taken to be inside it.
 
     Returns
     -------
@@ -320,14 +320,14 @@ def power_spectrogram(
     Parameters
     ----------
     signal, n_fft, hop_length, win_length, window, center, pad_mode, backend, kernel
-        As for :func:`stft`.
+        As for ``stft``.
 
     Returns
     -------
     tf.Tensor
         Shape ``(batch, frames, n_fft // 2 + 1)``, float32. The ``"factored"``
         backend squares its spectrum before reordering the bins, so it moves
-        half the data that :func:`stft` followed by :func:`power` would.
+        half the data that ``stft`` followed by ``power`` would.
     """
     prepared = _prepare_stft(
         signal, n_fft, hop_length, win_length, window, center, pad_mode, backend, kernel
@@ -361,7 +361,7 @@ def _windowed_frames(signal, n_fft, hop_length, window_values) -> tf.Tensor:
 
 
 def _factored_rows(frames: tf.Tensor) -> tuple[tf.Tensor, filters.FactoredDFT]:
-    """Both stages of :func:`spela.filters.factored_dft` on ``(batch, frames, n_fft)``.
+    """Both stages of ``spela.filters.factored_dft`` on ``(batch, frames, n_fft)``.
 
     Returns the spectrum as ``(batch, (n1 // 2 + 1) * 2 * n2, frames)``, rows
     ``(k1, re/im, k2)`` as the matrices define them, and the matrices.
@@ -436,7 +436,7 @@ def fold_channels(signal: tf.Tensor) -> tf.Tensor:
 
 
 def unfold_channels(values: tf.Tensor, channels: int, axis: int = -1) -> tf.Tensor:
-    """Inverse of :func:`fold_channels` for per-channel outputs.
+    """Inverse of ``fold_channels`` for per-channel outputs.
 
     Parameters
     ----------

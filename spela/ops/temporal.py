@@ -67,7 +67,7 @@ def pcen(
     energy : tf.Tensor
         Shape ``(batch, frames, bins[, channels])``, non-negative, static ``frames``.
     smoothing : float or tf.Tensor, optional
-        Smoother weight ``b`` (see :func:`spela.filters.pcen_smoothing_coefficient`).
+        Smoother weight ``b`` (see ``spela.filters.pcen_smoothing_coefficient``).
     gain, bias, power : float or tf.Tensor
         ``alpha``, ``delta`` and ``r`` of the paper; scalars or per-bin ``(bins,)``
         (or ``(bins, 1)`` with channels). ``bias > 0`` and ``power > 0``.
@@ -75,7 +75,7 @@ def pcen(
         Floor of the smoothed energy.
     smoothing_logit : tf.Tensor, optional
         ``log(b / (1 - b))`` instead of ``smoothing`` (see
-        :func:`exponential_smoothing`).
+        ``exponential_smoothing``).
 
     Returns
     -------

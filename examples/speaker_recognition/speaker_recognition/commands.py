@@ -1,6 +1,6 @@
 """How every ``python -m speaker_recognition.*`` command ends: one line per user error.
 
-A command's ``main`` is wrapped by :func:`command`. User errors (bad files,
+A command's ``main`` is wrapped by ``command``. User errors (bad files,
 bad folders, bad arguments: ``ValueError`` and ``OSError`` and their
 subclasses such as ``AudioFileError`` and ``DatasetError``) print one
 ``error: ...`` line naming the file or argument and exit with status 2;

@@ -9,7 +9,7 @@ dropped: other rates are resampled (``scipy.signal.resample_poly``), several
 channels averaged, other sample formats scaled to [-1, 1], short clips padded
 with trailing zeros and long ones trimmed to their first second, float
 samples beyond +-1 (up to a peak of 4) clipped. Unreadable files and files
-outside the reader's bounds (:mod:`speaker_recognition.wavfile`: sample rate,
+outside the reader's bounds (``speaker_recognition.wavfile``: sample rate,
 channels, duration, size, wild float samples) are skipped with a warning
 naming them. Every case is counted in the summary line. Files ending in
 ``.wav`` in any letter case are read.

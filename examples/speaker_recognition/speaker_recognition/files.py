@@ -84,10 +84,10 @@ def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> None:
 
 
 def write_text_atomically(path: str | os.PathLike, text: str) -> None:
-    """UTF-8 text version of :func:`write_bytes_atomically`."""
+    """UTF-8 text version of ``write_bytes_atomically``."""
     write_bytes_atomically(path, text.encode("utf-8"))
 
 
 def write_json_atomically(path: str | os.PathLike, value) -> None:
-    """Pretty-printed JSON version of :func:`write_bytes_atomically`."""
+    """Pretty-printed JSON version of ``write_bytes_atomically``."""
     write_text_atomically(path, json.dumps(value, indent=2) + "\n")

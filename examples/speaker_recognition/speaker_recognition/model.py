@@ -64,7 +64,7 @@ def build_model(
         over time (frequency kept) -> Dense(softmax), about 50 k trainable parameters.
     frontend : layer or list of layers, optional
         Maps ``(batch, 16000)`` audio to ``(batch, frames, bins)`` features;
-        defaults to :func:`default_frontend`.
+        defaults to ``default_frontend``.
 
     Returns
     -------

@@ -193,7 +193,7 @@ def train(
     epochs, batch_size : int
         Training length and batch size.
     arch : {"small_cnn", "seed"}
-        Model architecture (see :func:`speaker_recognition.model.build_model`).
+        Model architecture (see ``speaker_recognition.model.build_model``).
     seed : int
         Seed of the split, weights, shuffling and augmentation (CPU runs repeat).
     clips_per_speaker : int
