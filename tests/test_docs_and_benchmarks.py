@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -37,6 +38,12 @@ def test_docs_build_strictly(tmp_path):
         text = page.read_text()
         for leak in (":func:", ":class:", ":mod:", ":meth:", "_SpectralLayer", "_LegacyLayer"):
             assert leak not in text, (page, leak)
+    # The gallery is drawn by the build from the code; spela stays close to librosa there.
+    for name in ("spectrogram", "mel_spectrogram", "mfcc", "delta", "pcen", "masking"):
+        assert (tmp_path / "img" / "gallery" / f"{name}.png").stat().st_size > 10_000, name
+    differences = json.loads((ROOT / "docs" / "img" / "gallery" / "differences.json").read_text())
+    for name, figures in differences.items():
+        assert figures["max_abs_difference"] <= 1e-4 * figures["max_abs_value"] + 3e-3, name
 
 
 @pytest.mark.slow
