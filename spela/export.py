@@ -345,6 +345,43 @@ def _check_model_bytes(model_bytes) -> bytes:
     return model_bytes
 
 
+def _parsed_model(model_bytes: bytes):
+    """The flatbuffer's object tree, checked so that every index it holds points inside.
+
+    LiteRT's interpreter does not check all of this and can crash the process
+    on a damaged file, so :func:`load_interpreter` asks here first.
+    """
+    try:
+        model = _load_flatbuffer(model_bytes)
+        subgraphs, buffers, codes = model.subgraphs, model.buffers or [], model.operatorCodes or []
+        problem = None if subgraphs else "no subgraphs"
+        for graph in subgraphs or []:
+            tensors = graph.tensors or []
+            indices = [
+                *(graph.inputs if graph.inputs is not None else []),
+                *(graph.outputs if graph.outputs is not None else []),
+            ]
+            for op in graph.operators or []:
+                if not 0 <= op.opcodeIndex < len(codes):
+                    problem = f"operator code {op.opcodeIndex} of {len(codes)}"
+                indices += [
+                    *(op.inputs if op.inputs is not None else []),
+                    *(op.outputs if op.outputs is not None else []),
+                ]
+            if any(not -1 <= int(i) < len(tensors) for i in indices):
+                problem = f"a tensor index outside the {len(tensors)} tensors"
+            for tensor in tensors:
+                if not 0 <= tensor.buffer < max(len(buffers), 1):
+                    problem = f"buffer {tensor.buffer} of {len(buffers)}"
+                if tensor.shape is not None and any(int(d) < 0 for d in tensor.shape):
+                    problem = f"tensor shape {list(tensor.shape)}"
+    except Exception as error:  # the generated flatbuffer reader fails in many ways
+        problem = f"{type(error).__name__}: {error}"
+    if problem is not None:
+        raise ValueError(f"model_bytes is a damaged TFLite flatbuffer ({problem})")
+    return model
+
+
 def tflite_op_names(model_bytes: bytes) -> list[str]:
     """Names of the operators of a TFLite model, in execution order.
 
@@ -366,9 +403,9 @@ def tflite_op_names(model_bytes: bytes) -> list[str]:
     ValueError
         If it is not a readable TFLite flatbuffer.
     """
-    model_bytes = _check_model_bytes(model_bytes)
+    model = _parsed_model(_check_model_bytes(model_bytes))
     try:
-        return _operator_names(_load_flatbuffer(model_bytes))
+        return _operator_names(model)
     except Exception as error:  # the generated flatbuffer reader fails in many ways
         raise ValueError(
             f"model_bytes is a damaged TFLite flatbuffer ({type(error).__name__}: {error})"
@@ -417,6 +454,7 @@ def load_interpreter(model_bytes: bytes, num_threads: int = 1):
         ) from error
     model_bytes = _check_model_bytes(model_bytes)
     _check_positive_int("num_threads", num_threads, maximum=1024)
+    _parsed_model(model_bytes)
     try:
         return Interpreter(model_content=model_bytes, num_threads=num_threads)
     except (ValueError, RuntimeError, UnicodeDecodeError) as error:
