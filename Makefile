@@ -2,6 +2,7 @@
 #            export it to TFLite (float32 and int8), and classify held-out clips.
 # make test: the whole test suite (library, example, notebook, docs build) and lint.
 # make bench: throughput against peers, written to docs/benchmarks.md.
+# make notebook: run the training notebook in place, so the committed copy shows its outputs.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ DEMO_DIR ?= runs/demo
 DATA ?=
 EPOCHS ?= 15
 
-.PHONY: demo chirp test bench docs lint format clean
+.PHONY: demo chirp test bench notebook docs lint format clean
 
 $(STAMP): setup.cfg pyproject.toml $(EXAMPLE)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,9 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --out docs
+
+notebook: $(STAMP)
+	$(BIN)/python $(EXAMPLE)/notebooks/run_notebook.py
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir site

@@ -14,8 +14,9 @@ import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from spela import ops
-from spela.filters._arguments import _check_positive_int
 from spela.layers.spectral import _SpectralLayer
+from spela_tflite import load_interpreter, read_model, tflite_op_names
+from spela_tflite.model_file import BUILTIN_OPERATORS
 
 __all__ = [
     "QUANTIZE_MODES",
@@ -282,12 +283,12 @@ def _requantize_keeping_float(converter, calibration, flatbuffer: bytes, float_l
     those ops are denylisted for TFLite's selective quantization.
     """
     pattern = re.compile("|".join(rf"(^|/){re.escape(name)}(_\d+)?/" for name in float_layers))
-    model = _load_flatbuffer(flatbuffer)
+    model = read_model(flatbuffer)
     denylisted = [
-        graph.tensors[op.outputs[0]].name.decode()
+        graph.tensors[op.outputs[0]].name
         for graph in model.subgraphs
         for op in graph.operators
-        if pattern.search(graph.tensors[op.outputs[0]].name.decode())
+        if pattern.search(graph.tensors[op.outputs[0]].name)
     ]
     if not denylisted:
         raise ExportError(f"no ops of float_layers {list(float_layers)} found in the graph")
@@ -301,121 +302,10 @@ def _requantize_keeping_float(converter, calibration, flatbuffer: bytes, float_l
         return debugger.get_nondebug_quantized_model()
 
 
-def _load_flatbuffer(model_bytes: bytes):
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    return flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
-
-
-def _builtin_names() -> dict[int, str]:
-    from tensorflow.lite.python import schema_py_generated as schema
-
-    return {
-        value: name
-        for name, value in vars(schema.BuiltinOperator).items()
-        if not name.startswith("_")
-    }
-
-
-def _operator_names(model) -> list[str]:
-    names = _builtin_names()
-    codes = []
-    for code in model.operatorCodes:
-        builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
-        if names.get(builtin) == "CUSTOM":
-            custom = code.customCode
-            codes.append(custom.decode() if isinstance(custom, bytes) else str(custom))
-        else:
-            codes.append(names.get(builtin, f"UNKNOWN_{builtin}"))
-    return [codes[op.opcodeIndex] for graph in model.subgraphs for op in graph.operators]
-
-
-def _check_model_bytes(model_bytes) -> bytes:
-    """``model_bytes`` as bytes, if it looks like a TFLite flatbuffer (identifier ``TFL3``)."""
-    if not isinstance(model_bytes, bytes | bytearray | memoryview):
-        raise TypeError(
-            f"model_bytes must be the bytes of a .tflite file, got {type(model_bytes).__name__}"
-        )
-    model_bytes = bytes(model_bytes)
-    if len(model_bytes) < 8 or model_bytes[4:8] != b"TFL3":
-        raise ValueError(
-            f"model_bytes ({len(model_bytes)} bytes) is not a TFLite flatbuffer "
-            "(no 'TFL3' identifier at byte 4)"
-        )
-    return model_bytes
-
-
-def _parsed_model(model_bytes: bytes):
-    """The flatbuffer's object tree, checked so that every index it holds points inside.
-
-    LiteRT's interpreter does not check all of this and can crash the process
-    on a damaged file, so :func:`load_interpreter` asks here first.
-    """
-    try:
-        model = _load_flatbuffer(model_bytes)
-        subgraphs, buffers, codes = model.subgraphs, model.buffers or [], model.operatorCodes or []
-        problem = None if subgraphs else "no subgraphs"
-        for graph in subgraphs or []:
-            tensors = graph.tensors or []
-            indices = [
-                *(graph.inputs if graph.inputs is not None else []),
-                *(graph.outputs if graph.outputs is not None else []),
-            ]
-            for op in graph.operators or []:
-                if not 0 <= op.opcodeIndex < len(codes):
-                    problem = f"operator code {op.opcodeIndex} of {len(codes)}"
-                indices += [
-                    *(op.inputs if op.inputs is not None else []),
-                    *(op.outputs if op.outputs is not None else []),
-                ]
-            if any(not -1 <= int(i) < len(tensors) for i in indices):
-                problem = f"a tensor index outside the {len(tensors)} tensors"
-            for tensor in tensors:
-                if not 0 <= tensor.buffer < max(len(buffers), 1):
-                    problem = f"buffer {tensor.buffer} of {len(buffers)}"
-                if tensor.shape is not None and any(int(d) < 0 for d in tensor.shape):
-                    problem = f"tensor shape {list(tensor.shape)}"
-    except Exception as error:  # the generated flatbuffer reader fails in many ways
-        problem = f"{type(error).__name__}: {error}"
-    if problem is not None:
-        raise ValueError(f"model_bytes is a damaged TFLite flatbuffer ({problem})")
-    return model
-
-
-def tflite_op_names(model_bytes: bytes) -> list[str]:
-    """Names of the operators of a TFLite model, in execution order.
-
-    Parameters
-    ----------
-    model_bytes : bytes
-        A ``.tflite`` flatbuffer.
-
-    Returns
-    -------
-    list of str
-        One name per operator (``"CONV_2D"``, ``"RFFT2D"``, ...), all subgraphs;
-        custom and Flex ops appear under their custom names (``"FlexConj"``).
-
-    Raises
-    ------
-    TypeError
-        If ``model_bytes`` is not bytes.
-    ValueError
-        If it is not a readable TFLite flatbuffer.
-    """
-    model = _parsed_model(_check_model_bytes(model_bytes))
-    try:
-        return _operator_names(model)
-    except Exception as error:  # the generated flatbuffer reader fails in many ways
-        raise ValueError(
-            f"model_bytes is a damaged TFLite flatbuffer ({type(error).__name__}: {error})"
-        ) from None
-
-
 def _check_flatbuffer(model_bytes: bytes) -> None:
-    model = _load_flatbuffer(model_bytes)
-    names = _operator_names(model)
-    builtin = set(_builtin_names().values()) - {"CUSTOM"}
+    model = read_model(model_bytes)
+    names = model.op_names()
+    builtin = set(BUILTIN_OPERATORS) - {"CUSTOM"}
     foreign = sorted({name for name in names if name not in builtin})
     if foreign:
         raise ExportError(f"converted graph has ops that are not TFLite builtins: {foreign}")
@@ -423,42 +313,12 @@ def _check_flatbuffer(model_bytes: bytes) -> None:
     for (graph, op), name in zip(operators, names, strict=True):
         if name != "RFFT2D":
             continue
-        buffer = model.buffers[graph.tensors[op.inputs[1]].buffer].data
-        if buffer is None:
-            continue
-        lengths = np.frombuffer(bytes(bytearray(buffer)), dtype=np.int32)
+        lengths = np.frombuffer(model.buffer_data(graph.tensors[op.inputs[1]]), dtype=np.int32)
         if not all(ops.is_power_of_two(int(n)) for n in lengths):
             raise ExportError(
                 f"RFFT2D with fft_length {lengths.tolist()}: TFLite runs only "
                 "power-of-two FFT lengths; use spela's backend='matmul'"
             )
-
-
-def load_interpreter(model_bytes: bytes, num_threads: int = 1):
-    """A LiteRT ``Interpreter`` for a ``.tflite`` flatbuffer (tensors not yet allocated).
-
-    Raises
-    ------
-    ImportError
-        If ``ai-edge-litert`` is missing (``pip install "spela[litert]"``).
-    TypeError, ValueError
-        If ``model_bytes`` is not a loadable TFLite flatbuffer, or
-        ``num_threads`` is not a positive integer.
-    """
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError as error:
-        raise ImportError(
-            "running TFLite models needs the LiteRT interpreter: "
-            "pip install 'spela[litert]' (the ai-edge-litert package)"
-        ) from error
-    model_bytes = _check_model_bytes(model_bytes)
-    _check_positive_int("num_threads", num_threads, maximum=1024)
-    _parsed_model(model_bytes)
-    try:
-        return Interpreter(model_content=model_bytes, num_threads=num_threads)
-    except (ValueError, RuntimeError, UnicodeDecodeError) as error:
-        raise ValueError(f"model_bytes is not a loadable TFLite model: {error}") from None
 
 
 def _in_model_order(details: list[dict]) -> list[dict]:

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import spela
-from spela.cli import main
 from spela.export import run_tflite
+from spela_tflite.command import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -180,12 +180,12 @@ def test_out_of_range_numbers_are_usage_errors(argv, capsys):
 
 
 def test_interrupted_export_leaves_no_temporary(saved_model, tmp_path, monkeypatch, capsys):
-    import spela.cli
+    import spela_tflite.command
 
     def interrupted(source, target):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(spela.cli.os, "replace", interrupted)
+    monkeypatch.setattr(spela_tflite.command.os, "replace", interrupted)
     assert main(["export", str(saved_model[0]), str(tmp_path / "m.tflite")]) == 130
     assert list(tmp_path.iterdir()) == []
     assert "interrupted" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import spela
-from spela.cli import main
+from spela_tflite.command import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +67,10 @@ def test_pip_picks_this_release_over_0_0_5_and_the_sdist_carries_the_tests(tmp_p
     _fake_wheel(index, "0.0.5")
     wheel = _build("wheel", index)
     assert wheel.name == f"spela-{spela.__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        assert "spela_tflite/command.py" in archive.namelist()
+        entry_points = archive.read(f"spela-{spela.__version__}.dist-info/entry_points.txt")
+    assert "spela = spela_tflite.command:main" in entry_points.decode()
     report = subprocess.run(
         [
             sys.executable,

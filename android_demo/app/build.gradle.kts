@@ -1,6 +1,7 @@
+// The Android Gradle plugin 9 compiles Kotlin itself (built-in Kotlin): no kotlin-android
+// plugin, and Kotlin's JVM target follows compileOptions.targetCompatibility.
 plugins {
     id("com.android.application")
-    id("org.jetbrains.kotlin.android")
 }
 
 android {
@@ -24,9 +25,6 @@ android {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
     }
-    kotlinOptions {
-        jvmTarget = "17"
-    }
     androidResources {
         noCompress += "tflite"
     }
@@ -34,7 +32,7 @@ android {
 
 dependencies {
     implementation(project(":core"))
-    implementation("com.google.ai.edge.litert:litert:2.3.0")
+    implementation("com.google.ai.edge.litert:litert:2.2.0")
     implementation("androidx.appcompat:appcompat:1.7.0")
     implementation("androidx.activity:activity-ktx:1.9.3")
 }

@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from spela_tflite._checks import _check_positive_int as _check_positive_int
+
 __all__ = []
 
 MAX_N_FFT = 32768
@@ -21,17 +23,6 @@ MAX_DELTA_WIDTH = 1001
 """Largest window of a delta filter, in frames."""
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def _check_positive_int(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
-    allowed = (
-        f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
-    )
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be {allowed}, got {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be {allowed}, got {value}")
-    return int(value)
 
 
 def _check_real(name: str, value) -> float:

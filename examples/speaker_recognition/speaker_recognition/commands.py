@@ -10,11 +10,14 @@ their temporary files. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import signal
 import sys
 import threading
 from collections.abc import Callable
+
+from spela_tflite.quiet import import_tensorflow_quietly
 
 USER_ERROR_STATUS = 2
 INTERRUPTED_STATUS = 130
@@ -52,3 +55,17 @@ def command(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | No
                 signal.signal(signal.SIGTERM, previous)
 
     return wrapped
+
+
+def add_verbose_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--verbose``, which shows TensorFlow's, Keras's and LiteRT's logging."""
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's, Keras's and LiteRT's logging (hidden by default)",
+    )
+
+
+def start_tensorflow(args: argparse.Namespace) -> None:
+    """Import TensorFlow after the arguments are parsed: quietly unless ``--verbose``."""
+    import_tensorflow_quietly(args.verbose)

@@ -24,13 +24,14 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from speaker_recognition import CLIP_SAMPLES, PCM16_SCALE, SAMPLE_RATE, data
-from speaker_recognition.commands import command
+from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 from speaker_recognition.files import (
     write_bytes_atomically,
     write_json_atomically,
 )
 from speaker_recognition.model import frontend_layer_names
 from speaker_recognition.train import load_run, load_run_model, predict, split_clips
+from spela_tflite.quiet import tensorflow_quietly
 
 REPRESENTATIVE_CLIPS = 200
 
@@ -87,8 +88,11 @@ def model_facts(labels: list[str], arch: str, sizes: dict[str, int]) -> dict:
     }
 
 
-def convert(run_dir: str | Path, out: str | Path | None = None) -> dict:
-    """Export ``run_dir/best.keras`` and evaluate the exports; returns the figures."""
+def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = False) -> dict:
+    """Export ``run_dir/best.keras`` and evaluate the exports; returns the figures.
+
+    The TFLite converter's logging is hidden unless ``verbose``.
+    """
 
     import spela  # noqa: F401  (registers spela's layers for loading)
     from spela.export import to_tflite
@@ -105,15 +109,16 @@ def convert(run_dir: str | Path, out: str | Path | None = None) -> dict:
 
     # The classifier is quantized to int8; the spela front end stays float32: an
     # 8-bit linear power spectrum keeps only ~24 dB below its peak (see the README).
-    exports = {
-        "model.tflite": to_tflite(model),
-        "model_int8.tflite": to_tflite(
-            model,
-            quantize="int8",
-            representative_data=representative,
-            float_layers=frontend_layer_names(model),
-        ),
-    }
+    with tensorflow_quietly(verbose):
+        exports = {
+            "model.tflite": to_tflite(model),
+            "model_int8.tflite": to_tflite(
+                model,
+                quantize="int8",
+                representative_data=representative,
+                float_layers=frontend_layer_names(model),
+            ),
+        }
     for name, model_bytes in exports.items():
         write_bytes_atomically(out / name, model_bytes)
     data.write_labels(out / "labels.txt", run["labels"])
@@ -152,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("run_dir", help="run folder written by speaker_recognition.train")
     parser.add_argument("--out", default=None, help="export folder (default RUN_DIR/export)")
+    add_verbose_option(parser)
     args = parser.parse_args(argv)
-    convert(args.run_dir, args.out)
+    start_tensorflow(args)
+    convert(args.run_dir, args.out, args.verbose)
     return 0
 
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from speaker_recognition import convert, predict, train
-from speaker_recognition.commands import command
+from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 
 
 @command
@@ -28,11 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/demo", help="run folder (default runs/demo)")
     parser.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_verbose_option(parser)
     args = parser.parse_args(argv)
+    start_tensorflow(args)
     started = time.perf_counter()
     out = Path(args.out)
     train.train(args.data_dir, out, epochs=args.epochs, seed=args.seed)
-    figures = convert.convert(out)
+    figures = convert.convert(out, verbose=args.verbose)
 
     run = train.load_run(out)
     first_per_speaker = {name.split("/")[0]: name for name in reversed(run["split"]["test"])}

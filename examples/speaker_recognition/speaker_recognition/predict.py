@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE
-from speaker_recognition.commands import command
+from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 from speaker_recognition.wavfile import AudioFileError, read_wav
 
 WINDOW_HOP = CLIP_SAMPLES // 2
@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("model", help="exported .tflite model (labels.txt beside it)")
     parser.add_argument("files", nargs="+", help="WAV files to classify")
+    add_verbose_option(parser)
     args = parser.parse_args(argv)
+    start_tensorflow(args)
     model_path = Path(args.model)
     labels = read_labels(model_path.parent / "labels.txt")
     model_bytes = read_model(model_path, len(labels))

@@ -22,6 +22,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from speaker_recognition import CLIP_SAMPLES, data, reporting
-from speaker_recognition.commands import command
+from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 from speaker_recognition.files import (
     atomic_path,
     make_folder,
@@ -118,10 +119,18 @@ def noisy_copies(
     )
 
 
-def epoch_report(run_dir: Path, clips: np.ndarray, labels: np.ndarray, label_names: list[str]):
+def epoch_report(
+    run_dir: Path,
+    clips: np.ndarray,
+    labels: np.ndarray,
+    label_names: list[str],
+    show_confusion: Callable[[Path], None] | None = None,
+):
     """A Keras callback writing, after each epoch, the validation confusion matrix (table
     and PNG), ``best.keras`` when validation accuracy improves, and the history files.
 
+    ``show_confusion``, if given, receives each epoch's confusion-matrix PNG
+    instead of the table being printed (the notebook displays the figure).
     Keras is imported here, not at module level, so ``--help`` answers at once.
     """
     import keras
@@ -140,14 +149,18 @@ def epoch_report(run_dir: Path, clips: np.ndarray, labels: np.ndarray, label_nam
             matrix = reporting.confusion_matrix(self.labels, predicted, len(self.label_names))
             accuracy = float(np.mean(predicted == self.labels))
             print(f"\nepoch {epoch + 1}: validation accuracy {accuracy:.1%}")
-            print(reporting.confusion_table(matrix, self.label_names), flush=True)
+            if show_confusion is None:
+                print(reporting.confusion_table(matrix, self.label_names), flush=True)
             make_folder(self.run_dir / "confusion")
+            figure_path = self.run_dir / "confusion" / f"epoch_{epoch + 1:02d}.png"
             reporting.plot_confusion(
                 matrix,
                 self.label_names,
-                self.run_dir / "confusion" / f"epoch_{epoch + 1:02d}.png",
+                figure_path,
                 f"validation, epoch {epoch + 1}: {accuracy:.1%}",
             )
+            if show_confusion is not None:
+                show_confusion(figure_path)
             for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
                 self.history.setdefault(key, []).append(float(logs.get(key, np.nan)))
             self._write_history()
@@ -180,6 +193,7 @@ def train(
     seed: int = 0,
     clips_per_speaker: int = 300,
     verbose: int | None = None,
+    show_confusion: Callable[[Path], None] | None = None,
 ) -> dict:
     """Train, checkpoint and report; returns the final report (also ``report.json``).
 
@@ -200,6 +214,9 @@ def train(
         Size of the synthetic dataset when it is generated.
     verbose : int, optional
         Keras progress display (1: bar, 2: a line per epoch); default by terminal.
+    show_confusion : callable, optional
+        Called with the path of each epoch's validation confusion-matrix PNG
+        (the notebook displays it); without it the matrix is printed as a table.
     """
     import keras
     import tensorflow as tf
@@ -249,7 +266,7 @@ def train(
     test_x, test_y = dataset.clips[parts["test"]], dataset.labels[parts["test"]]
     train_noise = data.noise_windows(dataset.noises, "train")
     model = build_model(len(names), arch)
-    report_callback = epoch_report(run_dir, val_x, val_y, names)
+    report_callback = epoch_report(run_dir, val_x, val_y, names, show_confusion)
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     model.fit(
@@ -258,6 +275,7 @@ def train(
         epochs=epochs,
         validation_data=data.eval_pipeline(val_x, val_y),
         callbacks=[report_callback],
+        shuffle=False,  # the pipeline shuffles; Keras warns that it cannot
         verbose=verbose,
     )
 
@@ -336,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         default=300,
         help="size of a generated synthetic dataset (default 300)",
     )
+    add_verbose_option(parser)
     args = parser.parse_args(argv)
+    start_tensorflow(args)
     train(
         args.data_dir,
         args.out,

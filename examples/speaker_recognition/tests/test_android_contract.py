@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +84,26 @@ def test_kotlin_core_reads_the_same_floats_and_labels(tmp_path):
     assert result.returncode == 0, output
     passed = re.search(r"OK \((\d+) tests\)", output)
     assert passed and int(passed.group(1)) >= 20, output
+
+
+ANDROID = RUN_TESTS.parents[1]
+
+
+def test_gradle_wrapper_pins_the_gradle_the_android_plugin_needs():
+    """`./gradlew` works from a clone: the wrapper is committed, executable, and its pinned
+    Gradle is the one the build files and the README name for the Android Gradle plugin."""
+    gradlew = ANDROID / "gradlew"
+    assert gradlew.is_file() and os.access(gradlew, os.X_OK)
+    with zipfile.ZipFile(ANDROID / "gradle" / "wrapper" / "gradle-wrapper.jar") as jar:
+        assert "org/gradle/wrapper/GradleWrapperMain.class" in jar.namelist()
+    properties = (ANDROID / "gradle" / "wrapper" / "gradle-wrapper.properties").read_text()
+    (gradle,) = re.findall(r"distributionUrl=.*/gradle-([\d.]+)-bin\.zip", properties)
+    build = (ANDROID / "build.gradle.kts").read_text()
+    (plugin,) = re.findall(r'id\("com\.android\.application"\) version "([\d.]+)"', build)
+    readme = (ANDROID / "README.md").read_text()
+    assert f"Gradle {gradle}" in readme and f"plugin {plugin}" in readme
+    assert gradle in build
+    # The Android Gradle plugin 9 needs Gradle 9 and compiles Kotlin itself.
+    assert int(plugin.split(".")[0]) == 9 and int(gradle.split(".")[0]) >= 9
+    app = (ANDROID / "app" / "build.gradle.kts").read_text()
+    assert 'id("org.jetbrains.kotlin.android")' not in app and "kotlinOptions" not in app
