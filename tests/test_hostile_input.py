@@ -110,6 +110,13 @@ LAYERS = {
         {"max_width": "size", "count": "size", "mask_value": "real"},
     ),
     spela.FrequencyMasking: ({"max_width": 4}, {"max_width": "size", "count": "size"}),
+    spela.InverseSTFT: (
+        {"n_fft": 64},
+        {
+            **{k: v for k, v in STFT_ARGUMENTS.items() if k != "pad_mode"},
+            "length": "size",
+        },
+    ),
 }
 # Values of an invalid kind that the argument accepts on purpose.
 ACCEPTED = {
@@ -119,6 +126,7 @@ ACCEPTED = {
     ("dct_norm", None),
     ("ref", "max"),
     ("amin", None),  # MelSpectrogram picks amin from power
+    ("length", None),
 }
 CASES = [(cls, name) for cls, (_, arguments) in LAYERS.items() for name in arguments]
 
@@ -362,7 +370,13 @@ def test_errors_page_states_the_limits_the_code_enforces():
     from spela import filters
 
     page = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text()
-    for name in ("MAX_N_FFT", "MAX_MATMUL_N_FFT", "MAX_N_MELS", "MAX_DELTA_WIDTH"):
+    for name in (
+        "MAX_N_FFT",
+        "MAX_MATMUL_N_FFT",
+        "MAX_N_MELS",
+        "MAX_DELTA_WIDTH",
+        "MAX_SIGNAL_LENGTH",
+    ):
         value = getattr(filters, name)
         assert f"{value:,} (`spela.filters.{name}`)" in page, name
     with pytest.raises(ValueError, match=f"{filters.MAX_N_FFT}"):

@@ -22,6 +22,9 @@ MAX_N_MELS = 4096
 MAX_DELTA_WIDTH = 1001
 """Largest window of a delta filter, in frames."""
 
+MAX_SIGNAL_LENGTH = 2**27
+"""Largest output length an inverse STFT may be asked for, in samples (47 min at 48 kHz)."""
+
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 

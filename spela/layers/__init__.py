@@ -3,6 +3,7 @@
 from spela.layers import compat  # noqa: F401  (registers the 0.0.5 layers for loading)
 from spela.layers.augment import FrequencyMasking, TimeMasking
 from spela.layers.decibel import AmplitudeToDecibel, PowerToDecibel
+from spela.layers.inverse import InverseSTFT
 from spela.layers.mel import MFCC, LogMelToMFCC, MelFilterbank, MelSpectrogram
 from spela.layers.spectral import STFT, Spectrogram
 from spela.layers.temporal import PCEN, Delta
@@ -14,6 +15,7 @@ __all__ = [
     "AmplitudeToDecibel",
     "Delta",
     "FrequencyMasking",
+    "InverseSTFT",
     "LogMelToMFCC",
     "MelFilterbank",
     "MelSpectrogram",

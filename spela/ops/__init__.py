@@ -8,6 +8,7 @@ come from ``spela.filters``; one module per concern, as in
 """
 
 from spela.ops.decibel import amplitude_to_db, power_to_db
+from spela.ops.inverse import istft, istft_length, overlap_add
 from spela.ops.mel import apply_matrix
 from spela.ops.spectral import (
     BACKENDS,
@@ -39,8 +40,11 @@ __all__ = [
     "fold_channels",
     "frame",
     "is_power_of_two",
+    "istft",
+    "istft_length",
     "magnitude",
     "num_frames",
+    "overlap_add",
     "pad_center",
     "pcen",
     "power",
