@@ -2,6 +2,7 @@
 #            export it to TFLite (float32 and int8), and classify held-out clips.
 # make test: the whole test suite (library, example, notebook, docs build) and lint.
 # make bench: throughput against peers, written to docs/benchmarks.md.
+# make denoise: train the STFT -> mask -> InverseSTFT denoiser example and export it to TFLite.
 # make notebook: run the training notebook in place, so the committed copy shows its outputs.
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +13,7 @@ DEMO_DIR ?= runs/demo
 DATA ?=
 EPOCHS ?= 15
 
-.PHONY: demo chirp test bench notebook docs lint format clean
+.PHONY: demo chirp denoise test bench notebook docs lint format clean
 
 $(STAMP): setup.cfg pyproject.toml $(EXAMPLE)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +26,10 @@ demo: $(STAMP)
 
 chirp: $(STAMP)
 	$(BIN)/python examples/chirp_spectrogram.py --out demo_output
+
+denoise: $(STAMP)
+	$(BIN)/python examples/denoising/denoise.py --out denoise_output
+	cp denoise_output/denoising.png docs/img/denoising.png
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2
@@ -47,4 +52,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) demo_output runs build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) demo_output denoise_output runs build *.egg-info .pytest_cache .hypothesis

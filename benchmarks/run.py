@@ -159,6 +159,95 @@ def speaker_model_figures(seconds: float) -> list[dict]:
     return rows
 
 
+INVERSE_N_FFT, INVERSE_HOP = 512, 128
+
+
+def inverse_stft_figures(seconds: float) -> list[dict]:
+    """Inverse STFTs of 1-s clips (n_fft 512, hop 128): spela against its peers.
+
+    TensorFlow graph mode on batches of 32 spectra, TFLite on one thread one
+    spectrum at a time, librosa one at a time. Peers that cannot be converted
+    to builtin TFLite ops are reported as such.
+    """
+    import keras
+    import librosa
+    import tensorflow as tf
+
+    import spela
+    from spela.export import ExportError, load_interpreter, to_tflite
+
+    clips = _clips(BATCH)
+    spectra = librosa.stft(clips, n_fft=INVERSE_N_FFT, hop_length=INVERSE_HOP)
+    stacked = np.stack([spectra.real, spectra.imag], -1).transpose(0, 2, 1, 3).astype(np.float32)
+    frames = stacked.shape[1]
+
+    def spela_model(backend):
+        spectrum = keras.Input((frames, INVERSE_N_FFT // 2 + 1, 2))
+        layer = spela.InverseSTFT(
+            INVERSE_N_FFT, hop_length=INVERSE_HOP, length=16000, backend=backend
+        )
+        return keras.Model(spectrum, layer(spectrum))
+
+    def tf_signal(batch):
+        complex_spectra = tf.complex(batch[..., 0], batch[..., 1])
+        window = tf.signal.inverse_stft_window_fn(INVERSE_HOP)
+        return tf.signal.inverse_stft(
+            complex_spectra, INVERSE_N_FFT, INVERSE_HOP, INVERSE_N_FFT, window_fn=window
+        )
+
+    def keras_istft(batch):
+        return keras.ops.istft(
+            (batch[..., 0], batch[..., 1]),
+            INVERSE_N_FFT,
+            INVERSE_HOP,
+            INVERSE_N_FFT,
+            length=16000,
+        )
+
+    rows = []
+    batch = tf.constant(stacked)
+    graph_contenders = {
+        "spela InverseSTFT, auto (factored)": spela_model("auto"),
+        "spela InverseSTFT, matmul": spela_model("matmul"),
+        "spela InverseSTFT, rfft": spela_model("rfft"),
+        "tf.signal.inverse_stft": tf_signal,
+        "keras.ops.istft": keras_istft,
+    }
+    for name, function in graph_contenders.items():
+        run = tf.function(function)
+        rate = _timed(lambda run=run: run(batch).numpy(), seconds) * BATCH
+        rows.append({"name": name, "kind": "graph", "clips_per_second": rate})
+    for name, function in graph_contenders.items():
+        if "rfft" in name:
+            continue
+        label = name.replace("spela InverseSTFT", "spela InverseSTFT TFLite")
+        model = (
+            function
+            if isinstance(function, keras.Model)
+            else keras.Model(
+                *(lambda x: (x, keras.layers.Lambda(function)(x)))(keras.Input(stacked.shape[1:]))
+            )
+        )
+        try:
+            flatbuffer = to_tflite(model)
+        except ExportError:
+            rows.append({"name": f"{name} TFLite", "kind": "tflite", "clips_per_second": None})
+            continue
+        interpreter = load_interpreter(flatbuffer, num_threads=1)
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], stacked[:1])
+        rate = _timed(interpreter.invoke, seconds)
+        rows.append({"name": label, "kind": "tflite", "clips_per_second": rate})
+    one = spectra[0]
+    rate = _timed(
+        lambda: librosa.istft(one, n_fft=INVERSE_N_FFT, hop_length=INVERSE_HOP, length=16000),
+        seconds,
+    )
+    rows.append(
+        {"name": "librosa.istft (numpy, per clip)", "kind": "numpy", "clips_per_second": rate}
+    )
+    return rows
+
+
 PROFILE_STAGES = (
     "pad + frame + window",
     "two DFT stages (TRANSPOSE, 2 BATCH_MATMUL)",
@@ -284,6 +373,19 @@ def _plot(results: list[dict], path: Path) -> None:
     os.replace(tmp.name, path)
 
 
+def _inverse_table(rounds: list[list[dict]]) -> list[str]:
+    """Markdown rows of the inverse-STFT figures, the fastest round of each contender."""
+    lines = [
+        "| inverse STFT | kind | clips/s |",
+        "| --- | --- | ---: |",
+    ]
+    for rows in zip(*rounds, strict=True):
+        rates = [r["clips_per_second"] for r in rows if r["clips_per_second"] is not None]
+        rate = f"{max(rates):,.0f}" if rates else "no builtin-only TFLite conversion"
+        lines.append(f"| {rows[0]['name']} | {KIND_TITLES[rows[0]['kind']]} | {rate} |")
+    return lines
+
+
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
@@ -330,20 +432,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seconds = 0.2 if args.quick else args.seconds
     if args.worker:
-        workers = {"speaker": speaker_model_figures, "profile": profile}
+        workers = {
+            "speaker": speaker_model_figures,
+            "profile": profile,
+            "inverse": inverse_stft_figures,
+        }
         worker = workers.get(args.worker)
         figures = worker(seconds) if worker else measure(args.worker, seconds)
         print(json.dumps(figures))
         return 0
 
     rounds = 1 if args.quick else args.rounds
-    jobs = [*[name for _ in range(rounds) for name in CONTENDERS], "speaker", "profile"]
+    jobs = [
+        *[name for _ in range(rounds) for name in CONTENDERS],
+        "speaker",
+        "profile",
+        *["inverse"] * rounds,
+    ]
     figures = {}
     for index, name in enumerate(jobs, 1):
         print(f"[{index}/{len(jobs)}] {name} ...", flush=True)
         figures.setdefault(name, []).append(_run_worker(name, seconds))
     results = [_best_of(figures[name]) for name in CONTENDERS]
     speaker, stages = figures["speaker"][0], figures["profile"][0]
+    inverse_lines = _inverse_table(figures["inverse"])
     table, checks = _table(results)
     targets = [
         f"{label}: {value:.2f}x (target {target:g}x: {'met' if value >= target else 'NOT met'})"
@@ -370,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     about = machine()
     print(f"\nmachine: {about}\n\n{table}\n\n" + "\n".join(speaker_lines) + "\n")
     print("\n".join(profile_lines) + "\n")
+    print("\n".join(inverse_lines) + "\n")
     print("\n".join(targets))
     out = Path(args.out)
     _plot(results, out / "img" / "benchmarks.png")
@@ -417,6 +530,14 @@ def main(argv: list[str] | None = None) -> int:
                 "## Speaker example model",
                 "",
                 *speaker_lines,
+                "",
+                "## Inverse STFT",
+                "",
+                "Spectra of 1-s clips back to audio (n_fft 512, hop 128, Hann), the fastest of "
+                "the rounds. TFLite has no builtin inverse FFT: peers built on one do not "
+                "convert with builtin ops only.",
+                "",
+                *inverse_lines,
                 "",
             ]
         ),

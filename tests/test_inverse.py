@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import spela
 from spela import filters, ops
-from spela.export import ExportError, tflite_op_names, to_tflite
+from spela.export import ExportError, run_tflite, tflite_op_names, to_tflite
 from tests.test_routes import _routes
 
 WINDOWS = ("hann", "hamming", "blackman", ("kaiser", 8.0))
@@ -239,3 +239,28 @@ def test_bad_input_is_named():
         spela.InverseSTFT(256, length=0)
     with pytest.raises(ValueError, match="hop_length"):
         spela.InverseSTFT(256, hop_length=300)
+
+
+@pytest.mark.parametrize("center", [True, False])
+def test_any_length_model_matches_librosa_in_keras_and_tflite(center, record_error):
+    # A model traced for any length computes the window-sum in the graph instead of
+    # taking it as a constant; both must give librosa's signal.
+    audio = keras.Input((None, 1))
+    spectrum = spela.STFT(400, hop_length=160, center=center)(audio)
+    model = keras.Model(audio, spela.InverseSTFT(400, hop_length=160, center=center)(spectrum))
+    flatbuffer = to_tflite(model, batch_size=None)
+    for samples in (1000, 2345):
+        clip = np.random.default_rng(samples).uniform(-0.5, 0.5, (1, samples)).astype(np.float32)
+        spectrum = librosa.stft(clip, n_fft=400, hop_length=160, center=center)
+        want = librosa.istft(spectrum, n_fft=400, hop_length=160, center=center)[..., None]
+        bound = _bound(spectrum, 400, 160, 400, "hann", center, None, want.shape[1])[..., None]
+        for route, output in (
+            ("keras", np.asarray(model(clip[..., None]))),
+            ("tflite", run_tflite(flatbuffer, clip[..., None])),
+        ):
+            assert output.shape == want.shape, route
+            error = np.abs(output - want)
+            record_error(
+                "istft any-length model vs librosa (share of the bound)", (error / bound).max()
+            )
+            assert (error <= bound).all(), (route, error.max())

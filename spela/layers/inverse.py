@@ -134,22 +134,18 @@ class InverseSTFT(keras.layers.Layer):
         inputs = tf.convert_to_tensor(inputs)
         has_channels = self._check_input(tuple(inputs.shape), inputs.dtype.name)
         if inputs.dtype.is_complex:
-            real, imag = tf.math.real(inputs), tf.math.imag(inputs)
-        else:
-            inputs = tf.cast(inputs, tf.float32)
-            real, imag = inputs[..., 0], inputs[..., 1]
-        channels = real.shape[-1] if has_channels else None
+            inputs = tf.stack([tf.math.real(inputs), tf.math.imag(inputs)], axis=-1)
+        inputs = tf.cast(inputs, tf.float32)
+        frames, bins = _dim(inputs, 1), self.n_fft // 2 + 1
+        channels = inputs.shape[3] if has_channels else None
         if has_channels:
-            # (batch, frames, bins, ch) -> (batch * ch, frames, bins)
-            real, imag = (
-                tf.reshape(
-                    tf.transpose(part, [0, 3, 1, 2]), _shape([-1, _dim(part, 1), part.shape[2]])
-                )
-                for part in (real, imag)
-            )
-        signal = ops.istft(
-            real,
-            imag,
+            # (batch, frames, bins, ch, 2) -> (batch * ch, frames, bins, 2)
+            inputs = tf.transpose(inputs, [0, 3, 1, 2, 4])
+        # Real and imaginary parts stay interleaved in one axis: (batch [* ch], frames, 2 * bins).
+        spectrum = tf.reshape(inputs, _shape([-1, frames, 2 * bins]))
+        signal = ops.istft_of_stacked(
+            spectrum,
+            interleaved=True,
             n_fft=self.n_fft,
             hop_length=self.hop_length,
             win_length=self.win_length,

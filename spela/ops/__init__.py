@@ -8,7 +8,7 @@ come from ``spela.filters``; one module per concern, as in
 """
 
 from spela.ops.decibel import amplitude_to_db, power_to_db
-from spela.ops.inverse import istft, istft_length, overlap_add
+from spela.ops.inverse import istft, istft_length, istft_of_stacked, overlap_add
 from spela.ops.mel import apply_matrix
 from spela.ops.spectral import (
     BACKENDS,
@@ -42,6 +42,7 @@ __all__ = [
     "is_power_of_two",
     "istft",
     "istft_length",
+    "istft_of_stacked",
     "magnitude",
     "num_frames",
     "overlap_add",
