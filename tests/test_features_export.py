@@ -118,8 +118,10 @@ def _every_layer_model():
     mel = spela.MelSpectrogram(SAMPLE_RATE, n_fft=400, hop_length=160, n_mels=32)(inputs)
     log_mel = spela.PowerToDecibel()(mel)
     masked = spela.TimeMasking(5)(spela.FrequencyMasking(4)(log_mel))
+    spectrum = spela.STFT(256, hop_length=128)(inputs)
     outputs = [
-        spela.STFT(256, hop_length=128)(inputs),
+        spectrum,
+        spela.InverseSTFT(256, hop_length=128, length=8000)(spectrum),
         spela.AmplitudeToDecibel()(spela.Spectrogram(256, hop_length=128, power=1.0)(inputs)),
         spela.MelFilterbank(SAMPLE_RATE, 256, n_mels=20)(spela.Spectrogram(256)(inputs)),
         spela.Delta(order=2)(spela.LogMelToMFCC(13)(masked)),

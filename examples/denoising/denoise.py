@@ -6,7 +6,8 @@ at -5 to 10 dB SNR, exports the whole model (noisy audio in, clean audio out)
 to TFLite with builtin ops only, and measures on held-out clips (other
 speech, other noise) how much it raises the SNR, on the TFLite model.
 
-Usage: ``python examples/denoising/denoise.py [--out denoise_output] [--epochs 12]`` (``make denoise``).
+Usage: ``python examples/denoising/denoise.py [--out denoise_output] [--epochs 12]``
+(``make denoise``).
 Writes ``denoiser.tflite``, ``report.json`` and ``denoising.png`` (spectrograms
 of one held-out clip: clean, noisy, denoised).
 """
