@@ -326,30 +326,96 @@ def train_pipeline(
     snr_db=(0.0, 25.0),
     noise_probability=0.6,
     gain_db=6.0,
+    impulses=None,
+    channels=None,
+    room_probability=0.5,
+    babble_probability=0.0,
+    babble_snr_db=(0.0, 20.0),
 ):
-    """Shuffled, noise-augmented, repeating ``tf.data`` of ``(clip, label)`` batches.
+    """Shuffled, augmented, repeating ``tf.data`` of ``(clip, label)`` batches.
 
-    Each example (with probability ``noise_probability``) gets a random noise
-    window at an SNR uniform in ``snr_db``, then a random gain of up to
-    ``gain_db`` dB either way. Randomness is stateless, keyed on ``seed`` and
-    the example's position in the stream, so runs repeat exactly.
+    Each example, in this order:
+
+    1. with probability ``babble_probability`` (if ``babble_probability > 0``):
+       1-4 other training clips of other speakers are mixed under it at an SNR
+       uniform in ``babble_snr_db``, the label staying the target's;
+    2. with probability ``room_probability`` (if ``impulses`` and ``channels``
+       are given): it goes through a random room impulse response and phone
+       channel (``room.tf_degrade``), keeping its level;
+    3. with probability ``noise_probability``: a random noise window at an SNR
+       uniform in ``snr_db``;
+    4. a random gain of up to ``gain_db`` dB either way.
+
+    Randomness is stateless, keyed on ``seed`` and the example's position in
+    the stream, so runs repeat exactly.
     """
     import tensorflow as tf
+
+    from speaker_recognition import room
 
     bank = tf.constant(noise_bank if len(noise_bank) else np.zeros((1, CLIP_SAMPLES)), tf.float32)
     use_noise = float(noise_probability if len(noise_bank) else 0.0)
     low, high = (float(v) for v in snr_db)
+    use_room = float(room_probability if impulses is not None and channels is not None else 0.0)
+    if use_room:
+        impulse_bank = tf.constant(impulses, tf.float32)
+        channel_bank = tf.constant(channels, tf.float32)
+    pool = tf.constant(clips, tf.float32) if babble_probability > 0 else None
+    # For each label, the clips of other speakers (padded by repetition): babble is
+    # drawn from them only.
+    label_ids = np.asarray(labels, np.int64)
+    others = [np.flatnonzero(label_ids != label) for label in range(int(label_ids.max()) + 1)]
+    widest = max(1, *(o.size for o in others))
+    other_table = tf.constant(
+        [np.resize(o, widest) if o.size else np.zeros(widest, np.int64) for o in others],
+        tf.int32,
+    )
+    other_counts = tf.constant([max(o.size, 1) for o in others], tf.float32)
+    has_others = tf.constant([o.size > 0 for o in others])
+    babble_low, babble_high = (float(v) for v in babble_snr_db)
+
+    def pick(draw, size):
+        return tf.minimum(tf.cast(draw * float(size), tf.int32), size - 1)
+
+    def mix(clip, other, snr):
+        clip_power = tf.reduce_mean(tf.square(clip))
+        other_power = tf.reduce_mean(tf.square(other)) + 1e-20
+        return clip + tf.sqrt(clip_power / (other_power * tf.pow(10.0, snr / 10.0))) * other
+
+    def with_babble(clip, label, draws):
+        label = tf.cast(label, tf.int32)
+        count = tf.gather(other_counts, label)
+        slots = tf.minimum(tf.cast(draws[12:16] * count, tf.int32), tf.cast(count, tf.int32) - 1)
+        talkers = tf.gather(pool, tf.gather(tf.gather(other_table, label), slots))
+        keep = tf.cast(tf.range(4) < 1 + pick(draws[10], 4), tf.float32)
+        voices = tf.reduce_sum(talkers * keep[:, None], axis=0)
+        snr = babble_low + draws[11] * (babble_high - babble_low)
+        mixed = tf.clip_by_value(mix(clip, voices, snr), -1.0, 1.0)
+        return tf.where(tf.gather(has_others, label), mixed, clip)
 
     def augment(position, example):
         clip, label = example
         key = tf.stack([tf.constant(seed, tf.int64), position])
-        draws = tf.random.stateless_uniform([4], seed=key)
-        window = tf.gather(bank, tf.cast(draws[0] * float(bank.shape[0]), tf.int32))
+        draws = tf.random.stateless_uniform([16], seed=key)
+        if pool is not None:
+            clip = tf.cond(
+                draws[4] < babble_probability,
+                lambda: with_babble(clip, label, draws),
+                lambda: clip,
+            )
+        if use_room:
+            clip = tf.cond(
+                draws[5] < use_room,
+                lambda: room.tf_degrade(
+                    clip,
+                    tf.gather(impulse_bank, pick(draws[7], len(impulses))),
+                    tf.gather(channel_bank, pick(draws[8], len(channels))),
+                ),
+                lambda: clip,
+            )
+        window = tf.gather(bank, pick(draws[0], bank.shape[0]))
         snr = low + draws[1] * (high - low)
-        clip_power = tf.reduce_mean(tf.square(clip))
-        noise_power = tf.reduce_mean(tf.square(window)) + 1e-20
-        scale = tf.sqrt(clip_power / (noise_power * tf.pow(10.0, snr / 10.0)))
-        noisy = tf.clip_by_value(clip + scale * window, -1.0, 1.0)
+        noisy = tf.clip_by_value(mix(clip, window, snr), -1.0, 1.0)
         clip = tf.where(draws[2] < use_noise, noisy, clip)
         clip = clip * tf.pow(10.0, (2.0 * draws[3] - 1.0) * gain_db / 20.0)
         return tf.clip_by_value(clip, -1.0, 1.0), label

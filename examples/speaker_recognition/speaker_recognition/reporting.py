@@ -106,3 +106,35 @@ def plot_snr(snrs: list[str], accuracies: list[float], path: str | Path) -> None
     axis.grid(alpha=0.3)
     figure.tight_layout()
     _save(figure, path)
+
+
+def condition_table(conditions: dict[str, dict[str, float]]) -> str:
+    """Accuracy per room condition (rows) and SNR (columns) as aligned text."""
+    levels = list(next(iter(conditions.values())))
+    width = max(len(c) for c in conditions) + 2
+    lines = [
+        "condition".ljust(width)
+        + " ".join(f"{level if level == 'clean' else level + ' dB':>8}" for level in levels)
+    ]
+    for condition, accuracies in conditions.items():
+        lines.append(
+            condition.ljust(width) + " ".join(f"{accuracies[level]:>8.1%}" for level in levels)
+        )
+    return "\n".join(lines)
+
+
+def plot_conditions(conditions: dict[str, dict[str, float]], path: str | Path) -> None:
+    """Test accuracy against SNR, one line per room condition, saved as PNG."""
+    figure, axis = _subplots(figsize=(7, 4))
+    for condition, accuracies in conditions.items():
+        levels = list(accuracies)
+        axis.plot(
+            range(len(levels)), [100 * a for a in accuracies.values()], marker="o", label=condition
+        )
+    axis.set_xticks(range(len(levels)), [lv if lv == "clean" else f"{lv} dB" for lv in levels])
+    axis.set(xlabel="signal-to-noise ratio", ylabel="test accuracy (%)", ylim=(0, 101))
+    axis.set_title("accuracy in room conditions (held-out noise, voices and rooms)")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    _save(figure, path)

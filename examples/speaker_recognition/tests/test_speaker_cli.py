@@ -41,6 +41,7 @@ def test_training_artifacts(trained_run):
         "report.json",
         "confusion_test.png",
         "snr.png",
+        "room.png",
         "confusion/epoch_01.png",
         "confusion/epoch_02.png",
     ):
@@ -50,8 +51,27 @@ def test_training_artifacts(trained_run):
     report = json.loads((run_dir / "report.json").read_text())
     assert 0.0 <= report["test_accuracy"] <= 1.0
     assert set(report["accuracy_by_snr_db"]) == {"clean", "20", "10", "5", "0"}
+    assert set(report["accuracy_by_condition"]) == set(train.ROOM_CONDITIONS)
+    for accuracies in report["accuracy_by_condition"].values():
+        assert set(accuracies) == {"clean", "20", "10", "5", "0"}
+    assert report["augment"] == "noise"
+    assert report["pipeline_clips_per_second"] > 0 and report["training_clips_per_second"] > 0
     assert (run_dir / "labels.txt").read_text().split() == sorted(v.name for v in synthetic.VOICES)
     assert not list(run_dir.glob(".*tmp*"))  # no temporary files left
+
+
+@pytest.mark.slow
+def test_room_augmented_training_reports_room_conditions(trained_run, tmp_path):
+    data_dir, _ = trained_run
+    run_dir = tmp_path / "room"
+    arguments = ["--data-dir", str(data_dir), "--out", str(run_dir), "--epochs", "1"]
+    assert train.main([*arguments, "--augment", "room"]) == 0
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["augment"] == "room"
+    conditions = report["accuracy_by_condition"]
+    assert list(conditions) == list(train.ROOM_CONDITIONS)
+    assert all(0.0 <= a <= 1.0 for levels in conditions.values() for a in levels.values())
+    assert (run_dir / "room.png").stat().st_size > 10_000
 
 
 @pytest.mark.slow

@@ -1,0 +1,92 @@
+"""Room conditions: impulse responses, phone channels, babble, and their tf.data augmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE, data, room
+
+
+def _rt60(response: np.ndarray) -> float:
+    """Reverberation time from Schroeder's backward integral, fitted from -5 to -25 dB (x3)."""
+    tail = response.astype(np.float64).copy()
+    tail[0] = 0.0  # the direct path is not part of the decay
+    energy = np.cumsum(tail[::-1] ** 2)[::-1]
+    decay = 10 * np.log10(energy / energy[0] + 1e-300)
+    t = np.arange(decay.size) / SAMPLE_RATE
+    fitted = (decay <= -5) & (decay >= -25)
+    slope = np.polyfit(t[fitted], decay[fitted], 1)[0]
+    return -60.0 / slope
+
+
+def test_impulse_responses_have_the_stated_decay_and_direct_path():
+    responses = room.impulse_responses(24, seed=5)
+    assert responses.shape == (24, room.IMPULSE_SAMPLES)
+    assert (responses[:, 0] == 1.0).all()
+    for response in responses:
+        assert 0.08 <= _rt60(response) <= 0.9
+        reverberant = np.sum(response[1:].astype(np.float64) ** 2)
+        drr = 10 * np.log10(1.0 / reverberant)
+        assert room.DRR_RANGE_DB[0] - 0.01 <= drr <= room.DRR_RANGE_DB[1] + 0.01
+    assert not np.array_equal(responses, room.impulse_responses(24, seed=6))
+
+
+def test_channels_cut_low_and_high_frequencies():
+    channels = room.channel_responses(16, seed=3)
+    frequencies = np.fft.rfftfreq(room.FFT_LENGTH, 1 / SAMPLE_RATE)
+    at = {f: np.argmin(np.abs(frequencies - f)) for f in (50, 1000, 7900)}
+    for channel in channels:
+        assert 20 * np.log10(channel[at[50]] / channel[at[1000]]) < -6
+        assert 20 * np.log10(channel[at[7900]] / channel[at[1000]]) < -3
+        assert abs(20 * np.log10(channel[at[1000]])) < 0.5  # tilt pivots at 1 kHz
+
+
+def test_degrade_keeps_the_level_and_tensorflow_agrees():
+    rng = np.random.default_rng(0)
+    clips = (0.1 * rng.standard_normal((3, CLIP_SAMPLES))).astype(np.float32)
+    impulses = room.impulse_responses(3, seed=1)
+    channels = room.channel_responses(3, seed=2)
+    degraded = room.degrade(clips, impulses, channels)
+    np.testing.assert_allclose(np.std(degraded, axis=1), np.std(clips, axis=1), rtol=0.02)
+    for i in range(3):
+        same = np.asarray(room.tf_degrade(clips[i], impulses[i], channels[i]))
+        np.testing.assert_allclose(same, degraded[i], atol=1e-4)
+
+
+def test_babble_mixes_only_other_speakers():
+    pool = np.eye(12, CLIP_SAMPLES, dtype=np.float32)  # clip k is an impulse at sample k
+    labels = np.arange(12) % 4
+    voices = room.babble(pool, labels, pool, labels, seed=0)
+    for mixture, label in zip(voices, labels, strict=True):
+        used = np.flatnonzero(mixture[:12])
+        assert 1 <= used.size <= 4
+        assert (labels[used] != label).all()
+
+
+def test_pipeline_babble_keeps_the_label_and_the_target():
+    rng = np.random.default_rng(1)
+    clips = (0.05 * rng.standard_normal((12, CLIP_SAMPLES))).astype(np.float32)
+    labels = np.arange(12, dtype=np.int32) % 3
+    pipeline = data.train_pipeline(
+        clips,
+        labels,
+        np.zeros((0, CLIP_SAMPLES), np.float32),
+        batch_size=4,
+        seed=2,
+        gain_db=0.0,
+        babble_probability=1.0,
+        babble_snr_db=(10.0, 10.0),
+    )
+    basis = clips.T.astype(np.float64)  # random clips are nearly orthogonal
+    for x, y in [b for _, b in zip(range(3), pipeline, strict=False)]:
+        for mixed, label in zip(np.asarray(x), np.asarray(y), strict=True):
+            weights = np.linalg.lstsq(basis, mixed.astype(np.float64), rcond=None)[0]
+            target = int(np.argmax(weights))
+            assert labels[target] == label
+            others = np.flatnonzero(np.abs(weights) > 0.05)
+            others = others[others != target]
+            assert 1 <= others.size <= 4 and (labels[others] != label).all()
+            added = mixed - clips[target]
+            snr = 10 * np.log10(np.mean(clips[target] ** 2) / np.mean(added**2))
+            assert snr == pytest.approx(10.0, abs=0.1)
