@@ -29,7 +29,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from speaker_recognition import CLIP_SAMPLES, data, reporting, room
+from speaker_recognition import CLIP_SAMPLES, data, reporting, room, strangers
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 from speaker_recognition.files import (
     atomic_path,
@@ -373,6 +373,7 @@ def train(
     reporting.plot_snr(list(snr_accuracy), list(snr_accuracy.values()), run_dir / "snr.png")
     conditions = room_conditions(best, test_x, test_y, test_noise, seed)
     reporting.plot_conditions(conditions, run_dir / "room.png")
+    unknown = strangers.confident_rates(lambda clips: predict(best, clips), seed + 77)
     speed = _throughput(model, pipeline)
     precision, recall = reporting.precision_recall(matrix)
     report = {
@@ -386,6 +387,7 @@ def train(
         "confusion_matrix": matrix.tolist(),
         "accuracy_by_snr_db": snr_accuracy,
         "accuracy_by_condition": conditions,
+        "confident_label_rate": unknown,
         "augment": augment,
         **speed,
         "parameters": int(best.count_params()),
@@ -400,6 +402,11 @@ def train(
         + ", ".join(f"{k} {'' if k == 'clean' else 'dB '}{v:.1%}" for k, v in snr_accuracy.items())
     )
     print(reporting.condition_table(conditions))
+    print(
+        "confident labels (app rule, threshold 0.6): strangers "
+        f"{unknown['strangers']['0.6']:.0%} of windows, enrolled speakers "
+        f"{unknown['enrolled_correct']['0.6']:.0%} (and right)"
+    )
     print(
         f"input pipeline {speed['pipeline_clips_per_second']:,.0f} clips/s, training step "
         f"{speed['training_clips_per_second']:,.0f} clips/s"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE, data, room
+from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE, data, room, synthetic
 
 
 def _rt60(response: np.ndarray) -> float:
@@ -90,3 +90,24 @@ def test_pipeline_babble_keeps_the_label_and_the_target():
             added = mixed - clips[target]
             snr = 10 * np.log10(np.mean(clips[target] ** 2) / np.mean(added**2))
             assert snr == pytest.approx(10.0, abs=0.1)
+
+
+def test_app_rule_smooths_then_thresholds_as_the_kotlin_core_does():
+    from speaker_recognition import strangers
+
+    # Two classes; windows alternate between confident A and confident B: smoothing at
+    # weight 0.5 keeps the top probability below 0.8 after the first window.
+    recording = np.full(CLIP_SAMPLES + 5 * strangers.WINDOW_HOP, 0.1, np.float32)
+    recording[-strangers.WINDOW_HOP :] = 0.0  # the last window ends in silence
+
+    def probabilities_of(windows):
+        rows = [[0.9, 0.1] if i % 2 == 0 else [0.1, 0.9] for i in range(len(windows))]
+        return np.array(rows)
+
+    confidence, best = strangers.decisions(probabilities_of, recording)
+    assert len(confidence) == 5  # 6 windows, the silent one left out
+    # By hand: [.9 .1], [.5 .5], [.7 .3], [.4 .6], [.65 .35].
+    np.testing.assert_allclose(confidence, [0.9, 0.5, 0.7, 0.6, 0.65])
+    assert best.tolist() == [0, 0, 0, 1, 0]
+    voices = strangers.stranger_voices(3, seed=1)
+    assert {v.name for v in voices}.isdisjoint(v.name for v in synthetic.VOICES)

@@ -55,6 +55,11 @@ def test_training_artifacts(trained_run):
     for accuracies in report["accuracy_by_condition"].values():
         assert set(accuracies) == {"clean", "20", "10", "5", "0"}
     assert report["augment"] == "noise"
+    rates = report["confident_label_rate"]
+    assert set(rates) == {"strangers", "enrolled", "enrolled_correct"}
+    for by_threshold in rates.values():
+        values = [by_threshold[t] for t in ("0.6", "0.7", "0.8", "0.9")]
+        assert values == sorted(values, reverse=True)  # a higher threshold accepts less
     assert report["pipeline_clips_per_second"] > 0 and report["training_clips_per_second"] > 0
     assert (run_dir / "labels.txt").read_text().split() == sorted(v.name for v in synthetic.VOICES)
     assert not list(run_dir.glob(".*tmp*"))  # no temporary files left

@@ -1,0 +1,103 @@
+"""How often a voice the model was not trained on gets a confident speaker label in the app.
+
+The Android demo classifies the last second every 250 ms, smooths the
+probabilities over windows (exponential moving average, weight 0.5), and names
+the most probable speaker when its smoothed probability reaches 0.6 (else
+"Unsure"; quieter than -50 dBFS is "No speech"). This module replays that rule
+on recordings of synthetic strangers (voices drawn at random from the same
+ranges as the enrolled ones) and of fresh speech of the enrolled voices, so that
+the share of confident labels for strangers (false accepts) can be read against
+the share for enrolled speakers, at several thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE, synthetic
+
+WINDOW_HOP = SAMPLE_RATE // 4  # the app's 250 ms
+SMOOTHING_WEIGHT = 0.5
+SILENCE_DBFS = -50.0
+THRESHOLDS = (0.6, 0.7, 0.8, 0.9)
+
+
+def stranger_voices(count: int, seed: int) -> list[synthetic.Voice]:
+    """``count`` random voices in the parameter ranges of the enrolled ones."""
+    rng = np.random.default_rng(seed)
+    enrolled = np.array([[getattr(v, f) for f in _FIELDS] for v in synthetic.VOICES])
+    low, high = enrolled.min(axis=0), enrolled.max(axis=0)
+    return [synthetic.Voice(f"Stranger{i + 1}", *rng.uniform(low, high)) for i in range(count)]
+
+
+_FIELDS = [f for f in synthetic.Voice.__dataclass_fields__ if f != "name"]
+
+
+def decisions(
+    probabilities_of: Callable[[np.ndarray], np.ndarray], recording: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The app's smoothed top probability and speaker for each 250-ms step of ``recording``.
+
+    Returns
+    -------
+    confidence, best : np.ndarray
+        Per window that is not silence: the smoothed top probability and its index.
+    """
+    starts = range(0, recording.size - CLIP_SAMPLES + 1, WINDOW_HOP)
+    windows = np.stack([recording[s : s + CLIP_SAMPLES] for s in starts])
+    latest = windows[:, -WINDOW_HOP:]
+    level = 10 * np.log10(np.mean(latest.astype(np.float64) ** 2, axis=1) + 1e-20)
+    probabilities = probabilities_of(windows)
+    smoothed, confidence, best = None, [], []
+    for p, loud in zip(probabilities, level >= SILENCE_DBFS, strict=True):
+        smoothed = (
+            p if smoothed is None else (1 - SMOOTHING_WEIGHT) * smoothed + SMOOTHING_WEIGHT * p
+        )
+        if loud:
+            confidence.append(float(smoothed.max()))
+            best.append(int(smoothed.argmax()))
+    return np.array(confidence), np.array(best, dtype=int)
+
+
+def confident_rates(
+    probabilities_of: Callable[[np.ndarray], np.ndarray],
+    seed: int,
+    strangers: int = 5,
+    seconds: float = 12.0,
+) -> dict:
+    """Share of non-silent windows labelled confidently, for strangers and enrolled voices.
+
+    Returns
+    -------
+    dict
+        ``{"strangers": {threshold: rate}, "enrolled": {threshold: rate},
+        "enrolled_correct": {threshold: rate}}`` (thresholds as strings), where
+        ``enrolled_correct`` counts only confident labels naming the right speaker.
+    """
+    rng = np.random.default_rng(seed)
+
+    def recording(voice):
+        speech = synthetic.synthesize_speech(voice, seconds, rng)
+        speech *= 10 ** (rng.uniform(-30.0, -16.0) / 20) / (np.sqrt(np.mean(speech**2)) + 1e-12)
+        return np.clip(speech, -1.0, 1.0).astype(np.float32)
+
+    stranger = [
+        decisions(probabilities_of, recording(v)) for v in stranger_voices(strangers, seed)
+    ]
+    enrolled = [
+        (index, decisions(probabilities_of, recording(v)))
+        for index, v in enumerate(synthetic.VOICES)
+    ]
+    stranger_confidence = np.concatenate([c for c, _ in stranger])
+    enrolled_confidence = np.concatenate([c for _, (c, _) in enrolled])
+    enrolled_right = np.concatenate([b == index for index, (_, b) in enrolled])
+    return {
+        "strangers": {f"{t:g}": float(np.mean(stranger_confidence >= t)) for t in THRESHOLDS},
+        "enrolled": {f"{t:g}": float(np.mean(enrolled_confidence >= t)) for t in THRESHOLDS},
+        "enrolled_correct": {
+            f"{t:g}": float(np.mean((enrolled_confidence >= t) & enrolled_right))
+            for t in THRESHOLDS
+        },
+    }
