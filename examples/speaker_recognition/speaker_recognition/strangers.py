@@ -26,13 +26,7 @@ THRESHOLDS = (0.6, 0.7, 0.8, 0.9)
 
 def stranger_voices(count: int, seed: int) -> list[synthetic.Voice]:
     """``count`` random voices in the parameter ranges of the enrolled ones."""
-    rng = np.random.default_rng(seed)
-    enrolled = np.array([[getattr(v, f) for f in _FIELDS] for v in synthetic.VOICES])
-    low, high = enrolled.min(axis=0), enrolled.max(axis=0)
-    return [synthetic.Voice(f"Stranger{i + 1}", *rng.uniform(low, high)) for i in range(count)]
-
-
-_FIELDS = [f for f in synthetic.Voice.__dataclass_fields__ if f != "name"]
+    return synthetic.random_voices(count, seed, prefix="Stranger")
 
 
 def decisions(

@@ -72,6 +72,20 @@ VOICES = (
 )
 
 
+def random_voices(count: int, seed: int, prefix: str = "Voice") -> list[Voice]:
+    """``count`` voices with every parameter drawn uniformly from the range of ``VOICES``.
+
+    Names are ``prefix`` followed by 1, 2, ...; a seed gives the same voices each time.
+    """
+    fields = [name for name in Voice.__dataclass_fields__ if name != "name"]
+    values = np.array([[getattr(v, f) for f in fields] for v in VOICES])
+    rng = np.random.default_rng(seed)
+    return [
+        Voice(f"{prefix}{i + 1}", *(float(x) for x in rng.uniform(values.min(0), values.max(0))))
+        for i in range(count)
+    ]
+
+
 def _resonator_sos(frequencies: np.ndarray, bandwidths: np.ndarray, rate: int) -> np.ndarray:
     """Second-order sections of unit-DC-gain resonators (one per formant)."""
     sections = []
@@ -193,7 +207,11 @@ def _noise_files(rng: np.random.Generator) -> dict[str, tuple[np.ndarray, int]]:
 
 
 def write_dataset(
-    out_dir: str | Path, clips_per_speaker: int = 300, seed: int = 0, progress: bool = True
+    out_dir: str | Path,
+    clips_per_speaker: int = 300,
+    seed: int = 0,
+    progress: bool = True,
+    voices: list[Voice] | tuple[Voice, ...] = VOICES,
 ) -> Path:
     """Write the synthetic dataset to ``out_dir`` (created; must not hold files).
 
@@ -208,6 +226,9 @@ def write_dataset(
         Seed of everything random.
     progress : bool, default True
         Show a progress bar.
+    voices : sequence of Voice, default VOICES
+        The speakers (e.g. ``random_voices(5, seed)`` for voices the example
+        was never tuned on).
 
     Returns
     -------
@@ -228,12 +249,12 @@ def write_dataset(
     try:
         rng = np.random.default_rng(seed)
         bar = tqdm(
-            total=len(VOICES) * clips_per_speaker + 1,
+            total=len(voices) * clips_per_speaker + 1,
             unit="clip",
             desc="synthesizing",
             disable=not progress,
         )
-        for voice in VOICES:
+        for voice in voices:
             speech = synthesize_speech(voice, clips_per_speaker, rng)
             for index in range(clips_per_speaker):
                 clip = speech[index * CLIP_SAMPLES : (index + 1) * CLIP_SAMPLES]
@@ -263,10 +284,18 @@ def main(argv: list[str] | None = None) -> int:
         "--clips-per-speaker", type=int, default=300, help="1-s clips per speaker (default 300)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--voice-seed",
+        type=int,
+        default=None,
+        help="five random voices drawn with this seed instead of the fixed ones "
+        "(an independent check on voices the example was not tuned on)",
+    )
     args = parser.parse_args(argv)
-    out = write_dataset(args.out_dir, args.clips_per_speaker, args.seed)
+    voices = VOICES if args.voice_seed is None else random_voices(5, args.voice_seed)
+    out = write_dataset(args.out_dir, args.clips_per_speaker, args.seed, voices=voices)
     print(
-        f"wrote {len(VOICES)} speakers x {args.clips_per_speaker} clips and 6 noise files to {out}"
+        f"wrote {len(voices)} speakers x {args.clips_per_speaker} clips and 6 noise files to {out}"
     )
     return 0
 

@@ -57,3 +57,22 @@ def test_same_seed_same_audio(tmp_path):
     a = synthetic.write_dataset(tmp_path / "a", clips_per_speaker=3, seed=5, progress=False)
     b = synthetic.write_dataset(tmp_path / "b", clips_per_speaker=3, seed=5, progress=False)
     assert (a / "Anna" / "2.wav").read_bytes() == (b / "Anna" / "2.wav").read_bytes()
+
+
+def test_random_voices_stay_in_the_range_of_the_fixed_ones(tmp_path):
+    from dataclasses import astuple
+
+    voices = synthetic.random_voices(5, seed=11)
+    assert voices == synthetic.random_voices(5, seed=11)
+    assert voices != synthetic.random_voices(5, seed=12)
+    fixed = np.array([astuple(v)[1:] for v in synthetic.VOICES])
+    for voice in voices:
+        values = np.array(astuple(voice)[1:])
+        assert (values >= fixed.min(0)).all() and (values <= fixed.max(0)).all()
+    data_dir = synthetic.write_dataset(
+        tmp_path / "other", clips_per_speaker=2, seed=1, progress=False, voices=voices[:2]
+    )
+    assert sorted(p.name for p in data_dir.iterdir() if not p.name.startswith(("_", "o"))) == [
+        "Voice1",
+        "Voice2",
+    ]
