@@ -4,8 +4,8 @@ The Android demo classifies the last second every 250 ms, smooths the
 probabilities over windows (exponential moving average, weight 0.5), and names
 the most probable speaker when its smoothed probability reaches 0.6 (else
 "Unsure"; quieter than -50 dBFS is "No speech"). This module replays that rule
-on recordings of synthetic strangers (voices drawn at random from the same
-ranges as the enrolled ones) and of fresh speech of the enrolled voices, so that
+on recordings of synthetic strangers (voices drawn at random from the ranges of
+the synthetic set's voices) and of the enrolled speakers' test clips, so that
 the share of confident labels for strangers (false accepts) can be read against
 the share for enrolled speakers, at several thresholds.
 """
@@ -57,11 +57,24 @@ def decisions(
 
 def confident_rates(
     probabilities_of: Callable[[np.ndarray], np.ndarray],
+    enrolled: list[tuple[int, np.ndarray]],
     seed: int,
     strangers: int = 5,
     seconds: float = 12.0,
 ) -> dict:
-    """Share of non-silent windows labelled confidently, for strangers and enrolled voices.
+    """Share of non-silent windows labelled confidently, for strangers and enrolled speakers.
+
+    Parameters
+    ----------
+    probabilities_of : callable
+        ``(windows, CLIP_SAMPLES)`` audio to ``(windows, speakers)`` probabilities.
+    enrolled : list of (int, np.ndarray)
+        Recordings of the enrolled speakers the model did not train on (e.g.
+        their test clips, end to end), each with the speaker's label index.
+    seed : int
+        Seed of the strangers' voices and speech.
+    strangers, seconds
+        How many strangers, and the length of each one's recording.
 
     Returns
     -------
@@ -77,16 +90,12 @@ def confident_rates(
         speech *= 10 ** (rng.uniform(-30.0, -16.0) / 20) / (np.sqrt(np.mean(speech**2)) + 1e-12)
         return np.clip(speech, -1.0, 1.0).astype(np.float32)
 
-    stranger = [
-        decisions(probabilities_of, recording(v)) for v in stranger_voices(strangers, seed)
-    ]
-    enrolled = [
-        (index, decisions(probabilities_of, recording(v)))
-        for index, v in enumerate(synthetic.VOICES)
-    ]
+    voices = stranger_voices(strangers, seed)
+    stranger = [decisions(probabilities_of, recording(v)) for v in voices]
+    known = [(index, decisions(probabilities_of, audio)) for index, audio in enrolled]
     stranger_confidence = np.concatenate([c for c, _ in stranger])
-    enrolled_confidence = np.concatenate([c for _, (c, _) in enrolled])
-    enrolled_right = np.concatenate([b == index for index, (_, b) in enrolled])
+    enrolled_confidence = np.concatenate([c for _, (c, _) in known])
+    enrolled_right = np.concatenate([b == index for index, (_, b) in known])
     return {
         "strangers": {f"{t:g}": float(np.mean(stranger_confidence >= t)) for t in THRESHOLDS},
         "enrolled": {f"{t:g}": float(np.mean(enrolled_confidence >= t)) for t in THRESHOLDS},

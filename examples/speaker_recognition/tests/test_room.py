@@ -111,3 +111,18 @@ def test_app_rule_smooths_then_thresholds_as_the_kotlin_core_does():
     assert best.tolist() == [0, 0, 0, 1, 0]
     voices = strangers.stranger_voices(3, seed=1)
     assert {v.name for v in voices}.isdisjoint(v.name for v in synthetic.VOICES)
+
+
+def test_confident_rates_count_strangers_and_enrolled_apart():
+    from speaker_recognition import strangers
+
+    def sure_of_the_first(windows):
+        return np.tile([0.85, 0.15], (len(windows), 1))
+
+    speech = (0.1 * np.random.default_rng(0).standard_normal(3 * CLIP_SAMPLES)).astype(np.float32)
+    rates = strangers.confident_rates(
+        sure_of_the_first, [(0, speech), (1, speech)], seed=2, strangers=2, seconds=3.0
+    )
+    assert rates["strangers"] == {"0.6": 1.0, "0.7": 1.0, "0.8": 1.0, "0.9": 0.0}
+    assert rates["enrolled"] == rates["strangers"]
+    assert rates["enrolled_correct"] == {"0.6": 0.5, "0.7": 0.5, "0.8": 0.5, "0.9": 0.0}
