@@ -43,7 +43,11 @@ def test_notebook_executes(tmp_path, monkeypatch):
     audio = [o for o in outputs if "text/html" in o.get("data", {})]
     assert len([o for o in audio if "<audio" in o["data"]["text/html"]]) >= 3
     assert any("Total params" in text for text in _texts(outputs))
-    (training,) = [cell for cell in notebook.cells if "train.train(" in cell.source]
+    (training,) = [
+        cell
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "train.train(" in cell.source
+    ]
     confusion_per_epoch = [o for o in training.outputs if "image/png" in o.get("data", {})]
     assert len(confusion_per_epoch) == 2  # one figure per epoch
     assert os.environ["SPEAKER_EPOCHS"] == "2"
