@@ -165,14 +165,14 @@ def load_dataset(data_dir: str | Path, progress: bool = True) -> Dataset:
         If the folder has no speakers or a speaker has no readable clip.
     """
     root = Path(data_dir)
-    label_names = discover_labels(root)
+    paths, path_labels, label_names = clip_files(root)
     summary = ReadSummary()
     counts = summary.counts
-    clip_files = [
-        (label, path) for label, name in enumerate(label_names) for path in wav_files(root / name)
-    ]
     clips, labels, numbers, files = [], [], [], []
-    for label, path in tqdm(clip_files, desc="reading clips", unit="file", disable=not progress):
+    listing = zip(path_labels.tolist(), paths, strict=True)
+    for label, path in tqdm(
+        listing, total=len(paths), desc="reading clips", unit="file", disable=not progress
+    ):
         samples = _read(path, counts)
         if samples is None:
             continue
@@ -207,6 +207,83 @@ def load_dataset(data_dir: str | Path, progress: bool = True) -> Dataset:
         noises=noises,
         summary=summary,
     )
+
+
+def clip_files(data_dir: str | Path) -> tuple[list[Path], np.ndarray, list[str]]:
+    """The clip files of a dataset folder and their labels, without reading any audio.
+
+    Returns
+    -------
+    files : list of Path
+        In label order, then by clip number (``load_dataset``'s order).
+    labels : np.ndarray
+        ``(len(files),)`` int32 indices into ``label_names``.
+    label_names : list of str
+    """
+    root = Path(data_dir)
+    label_names = discover_labels(root)
+    pairs = [
+        (label, path) for label, name in enumerate(label_names) for path in wav_files(root / name)
+    ]
+    return (
+        [path for _, path in pairs],
+        np.array([label for label, _ in pairs], np.int32),
+        label_names,
+    )
+
+
+def clip_stream(files: list[Path], labels: np.ndarray, summary: ReadSummary | None = None):
+    """A ``tf.data`` of ``(clip, label)`` that reads, repairs and fits each file as it streams.
+
+    Files are decoded in parallel (``read_wav``'s repairs, then padded or
+    trimmed to one second), in order; unreadable files are skipped with a
+    warning. Memory holds only the files in flight, whatever the dataset's size.
+
+    Parameters
+    ----------
+    files : list of Path
+        Clip files (e.g. from ``clip_files``).
+    labels : np.ndarray
+        ``(len(files),)`` int labels.
+    summary : ReadSummary, optional
+        Counts what reading does (resampled, downmixed, converted, clipped,
+        padded, trimmed, skipped, clips) as the stream is consumed, exactly as
+        ``load_dataset`` counts them.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Elements ``(clip (CLIP_SAMPLES,) float32, label int32)``.
+    """
+    import threading
+
+    import tensorflow as tf
+
+    counts = summary.counts if summary is not None else Counter()
+    lock = threading.Lock()
+
+    def decode(path):
+        local = Counter()
+        samples = _read(Path(path.decode()), local)
+        clip = None if samples is None else _fit_clip(samples, local).astype(np.float32)
+        local["clips"] += clip is not None
+        with lock:
+            counts.update(local)
+        if clip is None:
+            return np.zeros(CLIP_SAMPLES, np.float32), False
+        return clip, True
+
+    def read(path, label):
+        clip, readable = tf.numpy_function(decode, [path], [tf.float32, tf.bool], stateful=True)
+        clip.set_shape([CLIP_SAMPLES])
+        readable.set_shape([])
+        return clip, label, readable
+
+    paths = tf.constant([str(path) for path in files])
+    dataset = tf.data.Dataset.from_tensor_slices((paths, tf.constant(labels, tf.int32)))
+    dataset = dataset.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.filter(lambda clip, label, readable: readable)
+    return dataset.map(lambda clip, label, readable: (clip, label))
 
 
 def split_indices(

@@ -121,7 +121,8 @@ def test_train_pipeline_mixes_noise_at_the_drawn_snr_and_repeats():
         np.testing.assert_array_equal(np.asarray(x1), np.asarray(x2))
 
 
-def test_odd_files_are_repaired_and_counted(tmp_path):
+def _odd_dataset(tmp_path):
+    """A dataset of odd clip files (resampled, stereo, float, 32-bit, unreadable) and a hum."""
     speaker = tmp_path / "Speaker"
     _write_pcm16(speaker / "0.wav", (_tone() * 32768).astype(np.int16))
     _write_pcm16(speaker / "1.wav", (_tone(1.0, 8000) * 32768).astype(np.int16), 8000)
@@ -137,6 +138,10 @@ def test_odd_files_are_repaired_and_counted(tmp_path):
         (_tone(3.0, 44100, 50.0) * 32768).astype(np.int16),
         44100,
     )
+
+
+def test_odd_files_are_repaired_and_counted(tmp_path):
+    _odd_dataset(tmp_path)
     with pytest.warns(UserWarning, match="5.wav"):
         dataset = data.load_dataset(tmp_path, progress=False)
     counts = dataset.summary.counts
@@ -199,3 +204,21 @@ def test_noise_windows_hold_out_the_end_of_each_recording():
     test = data.noise_windows([noise], "test")
     assert train.max() < 8 * CLIP_SAMPLES <= test.min()
     assert train.shape[1] == test.shape[1] == CLIP_SAMPLES
+
+
+def test_streaming_reader_yields_what_the_in_memory_reader_reads(tmp_path):
+    _odd_dataset(tmp_path)
+    with pytest.warns(UserWarning, match="5.wav"):
+        dataset = data.load_dataset(tmp_path, progress=False)
+    files, labels, names = data.clip_files(tmp_path)
+    assert names == dataset.label_names
+    summary = data.ReadSummary()
+    with pytest.warns(UserWarning, match="5.wav"):
+        streamed = [(np.asarray(c), int(y)) for c, y in data.clip_stream(files, labels, summary)]
+    np.testing.assert_array_equal(np.stack([c for c, _ in streamed]), dataset.clips)
+    assert [y for _, y in streamed] == dataset.labels.tolist()
+    for key in ("resampled", "downmixed", "converted", "clipped", "padded", "trimmed", "skipped"):
+        # The in-memory reader also reads the noise files; the stream reads clips only.
+        clip_only = dataset.summary.counts[key] - (key == "resampled")  # the 44.1 kHz hum
+        assert summary.counts[key] == clip_only, key
+    assert summary.counts["clips"] == len(dataset.clips)
