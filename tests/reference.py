@@ -139,3 +139,18 @@ def pcen(energy, smoothing, gain, bias, power, eps) -> np.ndarray:
         previous = (1 - smoothing) * previous + smoothing * energy[t]
         smoothed[t] = previous
     return (energy / (eps + smoothed) ** gain + bias) ** power - bias**power
+
+
+def librosa_input(y: np.ndarray, options: dict) -> tuple[np.ndarray, dict]:
+    """``y`` and librosa keyword arguments, with reflect centring done on the whole signal.
+
+    librosa 0.10+ pads the frames that reach past the end from a short tail
+    segment of the signal, and numpy's reflect of a segment no longer than the
+    pad bounces back, so librosa's last frame then differs from reflecting the
+    whole signal (its documented definition). Padding here and calling librosa
+    with ``center=False`` keeps librosa's transform and the documented framing.
+    """
+    if options.get("center", True) and options.get("pad_mode") == "reflect":
+        y = np.pad(y, options["n_fft"] // 2, mode="reflect")
+        options = {**options, "center": False}
+    return y, options

@@ -326,7 +326,7 @@ def _route_reference(family, stft, own, clip):
         "center": stft["center"],
         "pad_mode": stft["pad_mode"],
     }
-    y = clip.astype(np.float64)
+    y, options = reference.librosa_input(clip.astype(np.float64), options)
     if family == "stft":
         spectrum = librosa.stft(y, **options).T
         return np.stack([spectrum.real, spectrum.imag], axis=-1)
