@@ -109,7 +109,6 @@ def measure(name: str, seconds: float) -> dict:
         else:
             flatbuffer = to_tflite(model)
         interpreter = load_interpreter(flatbuffer, num_threads=1)
-        interpreter.allocate_tensors()
         source = interpreter.get_input_details()[0]["index"]
         interpreter.set_tensor(source, clips[:1])
         baseline = _peak_rss_mb()
@@ -150,7 +149,6 @@ def speaker_model_figures(seconds: float) -> list[dict]:
     ):
         flatbuffer = to_tflite(model, **kwargs)
         interpreter = load_interpreter(flatbuffer, num_threads=1)
-        interpreter.allocate_tensors()
         interpreter.set_tensor(interpreter.get_input_details()[0]["index"], clips[:1])
         rate = _timed(interpreter.invoke, seconds)
         rows.append(
@@ -287,7 +285,6 @@ def profile(seconds: float) -> list[dict]:
     rows, previous = [], 0.0
     for stages, name in enumerate(PROFILE_STAGES, 1):
         interpreter = load_interpreter(to_tflite(_stage_model(stages)), num_threads=1)
-        interpreter.allocate_tensors()
         interpreter.set_tensor(interpreter.get_input_details()[0]["index"], clip)
         micros = 1e6 / _timed(interpreter.invoke, seconds)
         rows.append({"stage": name, "microseconds": micros - previous, "cumulative": micros})

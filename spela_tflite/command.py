@@ -135,7 +135,6 @@ def _benchmark(args) -> None:
     try:
         with tensorflow_quietly(args.verbose):
             interpreter = load_interpreter(model_bytes, args.threads)
-            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
         raise CommandError(f"model file {args.model!r}: {error}") from None
     rng = np.random.default_rng(0)

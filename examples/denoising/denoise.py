@@ -26,23 +26,18 @@ N_FFT, HOP = 512, 128
 SNR_RANGE_DB = (-5.0, 10.0)
 
 
-def _colored_noise(rng: np.random.Generator, samples: int, exponent: float) -> np.ndarray:
-    """Noise whose power falls as ``1 / f ** exponent`` (0: white, 1: pink, 2: brown)."""
-    spectrum = np.fft.rfft(rng.standard_normal(samples))
-    frequencies = np.maximum(np.fft.rfftfreq(samples, 1 / SAMPLE_RATE), 20.0)
-    return np.fft.irfft(spectrum / frequencies ** (exponent / 2), samples)
-
-
 def _noise(rng: np.random.Generator, samples: int) -> np.ndarray:
     """White, pink or brown noise, or mains hum with harmonics over pink noise."""
+    from speaker_recognition.synthetic import colored_noise
+
     kind = rng.integers(4)
     if kind < 3:
-        noise = _colored_noise(rng, samples, float(kind))
+        noise = colored_noise(rng, samples, SAMPLE_RATE, float(kind))
     else:
         t = np.arange(samples) / SAMPLE_RATE
         base = rng.choice([50.0, 60.0])
         hum = sum(np.sin(2 * np.pi * base * k * t + rng.uniform(0, 6.3)) / k for k in range(1, 9))
-        noise = hum / np.std(hum) + 0.3 * _colored_noise(rng, samples, 1.0)
+        noise = hum / np.std(hum) + 0.3 * colored_noise(rng, samples, SAMPLE_RATE, 1.0)
     return noise / (np.std(noise) + 1e-12)
 
 
@@ -98,18 +93,6 @@ def negative_snr(clean, estimate):
     return -10.0 * keras.ops.log(signal / error + 1e-9) / np.log(10.0)
 
 
-def _latency_ms(interpreter, clip: np.ndarray, runs: int = 50) -> float:
-    detail = interpreter.get_input_details()[0]
-    interpreter.set_tensor(detail["index"], clip[None])
-    interpreter.invoke()
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        interpreter.invoke()
-        timings.append(time.perf_counter() - start)
-    return float(np.median(timings) * 1e3)
-
-
 def _plot(path: Path, clean, noisy, denoised) -> None:
     from matplotlib.figure import Figure
 
@@ -132,12 +115,13 @@ def run(out: Path, epochs: int, train_clips: int, test_clips: int, seed: int) ->
     import_tensorflow_quietly()
     import keras
 
+    from speaker_recognition.convert import latency_ms
     from speaker_recognition.files import (
         make_folder,
         write_bytes_atomically,
         write_json_atomically,
     )
-    from spela.export import load_interpreter, run_tflite, tflite_op_names, to_tflite
+    from spela.export import run_tflite, tflite_op_names, to_tflite
 
     started = time.perf_counter()
     make_folder(out)
@@ -163,7 +147,7 @@ def run(out: Path, epochs: int, train_clips: int, test_clips: int, seed: int) ->
     denoised = run_tflite(flatbuffer, test_noisy)
     keras_denoised = np.asarray(model.predict(test_noisy, verbose=0))
     before, after = snr_db(test_clean, test_noisy), snr_db(test_clean, denoised)
-    latency = _latency_ms(load_interpreter(flatbuffer, num_threads=1), test_noisy[0])
+    latency = latency_ms(flatbuffer)
     report = {
         "parameters": int(model.count_params()),
         "tflite_bytes": len(flatbuffer),

@@ -8,8 +8,8 @@ import tensorflow as tf
 from spela import filters, ops
 from spela.filters._arguments import MAX_SIGNAL_LENGTH, _check_positive_int
 from spela.layers._base import require_tensorflow_backend
+from spela.layers.spectral import checked_stft_settings, stft_settings
 from spela.ops._tensors import _dim, _shape
-from spela.ops.spectral import _check_stft_arguments
 
 __all__ = ["InverseSTFT"]
 
@@ -82,18 +82,15 @@ class InverseSTFT(keras.layers.Layer):
         require_tensorflow_backend()
         kwargs.setdefault("dtype", "float32")
         super().__init__(autocast=False, **kwargs)
-        if isinstance(window, list):
-            window = tuple(window)
-        self.hop_length, window_values = _check_stft_arguments(
-            n_fft, hop_length, win_length, window
-        )
+        (
+            self.n_fft,
+            self.hop_length,
+            self.win_length,
+            self.window,
+            self.center,
+            window_values,
+        ) = checked_stft_settings(n_fft, hop_length, win_length, window, center)
         filters.check_nola(window_values, self.hop_length, name=f"window {window!r}")
-        self.n_fft = int(n_fft)
-        self.win_length = self.n_fft if win_length is None else int(win_length)
-        self.window = window
-        if not isinstance(center, bool):
-            raise TypeError(f"center must be True or False, got {center!r}")
-        self.center = center
         self.length = (
             None
             if length is None
@@ -146,13 +143,9 @@ class InverseSTFT(keras.layers.Layer):
         signal = ops.istft_of_stacked(
             spectrum,
             interleaved=True,
-            n_fft=self.n_fft,
-            hop_length=self.hop_length,
-            win_length=self.win_length,
-            window=self.window,
-            center=self.center,
             length=self.length,
             backend=self.resolved_backend,
+            **stft_settings(self),
         )
         return signal if channels is None else ops.unfold_channels(signal, channels)
 
@@ -176,13 +169,5 @@ class InverseSTFT(keras.layers.Layer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(
-            n_fft=self.n_fft,
-            hop_length=self.hop_length,
-            win_length=self.win_length,
-            window=self.window,
-            center=self.center,
-            length=self.length,
-            backend=self.backend,
-        )
+        config.update(**stft_settings(self), length=self.length, backend=self.backend)
         return config

@@ -22,6 +22,38 @@ def check_power(power) -> float:
     return float(power)
 
 
+def checked_stft_settings(n_fft, hop_length, win_length, window, center) -> tuple:
+    """An STFT layer's framing settings, validated, with its padded window.
+
+    Returns
+    -------
+    tuple
+        ``(n_fft, hop_length, win_length, window, center, window_values)``: the
+        defaults resolved (``hop_length = win_length // 4``, ``win_length =
+        n_fft``), a window given as a list made a tuple (as a loaded config
+        gives it), and the window of ``n_fft`` samples.
+    """
+    if isinstance(window, list):
+        window = tuple(window)
+    hop_length, window_values = _check_stft_arguments(n_fft, hop_length, win_length, window)
+    if not isinstance(center, bool):
+        raise TypeError(f"center must be True or False, got {center!r}")
+    n_fft = int(n_fft)
+    win_length = n_fft if win_length is None else int(win_length)
+    return n_fft, hop_length, win_length, window, center, window_values
+
+
+def stft_settings(layer) -> dict:
+    """``n_fft``, ``hop_length``, ``win_length``, ``window`` and ``center`` of an STFT layer."""
+    return dict(
+        n_fft=layer.n_fft,
+        hop_length=layer.hop_length,
+        win_length=layer.win_length,
+        window=layer.window,
+        center=layer.center,
+    )
+
+
 class _SpectralLayer(keras.layers.Layer):
     """Shared configuration, validation and shape logic of the STFT layers."""
 
@@ -40,17 +72,14 @@ class _SpectralLayer(keras.layers.Layer):
         require_tensorflow_backend()
         kwargs.setdefault("dtype", "float32")
         super().__init__(trainable=trainable, autocast=False, **kwargs)
-        if isinstance(window, list):
-            window = tuple(window)
-        self.hop_length, self._window_values = _check_stft_arguments(
-            n_fft, hop_length, win_length, window
-        )
-        self.n_fft = int(n_fft)
-        self.win_length = self.n_fft if win_length is None else int(win_length)
-        self.window = window
-        if not isinstance(center, bool):
-            raise TypeError(f"center must be True or False, got {center!r}")
-        self.center = center
+        (
+            self.n_fft,
+            self.hop_length,
+            self.win_length,
+            self.window,
+            self.center,
+            self._window_values,
+        ) = checked_stft_settings(n_fft, hop_length, win_length, window, center)
         if pad_mode not in ops.PAD_MODES:
             raise ValueError(f"pad_mode must be one of {ops.PAD_MODES}, got {pad_mode!r}")
         self.pad_mode = pad_mode
@@ -121,11 +150,7 @@ class _SpectralLayer(keras.layers.Layer):
 
     def _stft_arguments(self) -> dict:
         return dict(
-            n_fft=self.n_fft,
-            hop_length=self.hop_length,
-            win_length=self.win_length,
-            window=self.window,
-            center=self.center,
+            **stft_settings(self),
             pad_mode=self.pad_mode,
             backend=self.resolved_backend,
             kernel=None if self.kernel is None else tf.convert_to_tensor(self.kernel),
@@ -146,11 +171,7 @@ class _SpectralLayer(keras.layers.Layer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            n_fft=self.n_fft,
-            hop_length=self.hop_length,
-            win_length=self.win_length,
-            window=self.window,
-            center=self.center,
+            **stft_settings(self),
             pad_mode=self.pad_mode,
             # A trainable "auto" is stored as "matmul", the backend its saved
             # kernel belongs to.

@@ -6,13 +6,11 @@ import numpy as np
 import tensorflow as tf
 
 from spela import filters
-from spela.filters._arguments import MAX_SIGNAL_LENGTH, _check_positive_int
+from spela.filters._arguments import MAX_N_FFT, MAX_SIGNAL_LENGTH, _check_positive_int
 from spela.ops._tensors import _as_float32_signal, _dim, _shape
-from spela.ops.spectral import _check_stft_arguments, resolve_backend
+from spela.ops.spectral import _SMALLEST_NORMAL_FLOAT32, _check_stft_arguments, resolve_backend
 
 __all__ = ["istft", "istft_length", "istft_of_stacked", "overlap_add"]
-
-_SMALLEST_NORMAL_FLOAT32 = float(np.finfo(np.float32).tiny)
 
 
 def overlap_add(frames: tf.Tensor, hop_length: int) -> tf.Tensor:
@@ -127,7 +125,7 @@ def istft(
         If the window and hop violate NOLA (``spela.filters.check_nola``), or
         the spectrum's bins do not match ``n_fft``.
     """
-    _check_stft_arguments(n_fft, hop_length, win_length, window)
+    n_fft = _check_positive_int("n_fft", n_fft, minimum=2, maximum=MAX_N_FFT)  # for the bins
     real = _as_float32_signal(real, name="real")
     imag = _as_float32_signal(imag, name="imag")
     bins = n_fft // 2 + 1

@@ -41,7 +41,6 @@ def tflite_probabilities(model_bytes: bytes, clips: np.ndarray) -> np.ndarray:
     from spela.export import load_interpreter
 
     interpreter = load_interpreter(model_bytes, num_threads=1)
-    interpreter.allocate_tensors()
     source = interpreter.get_input_details()[0]["index"]
     target = interpreter.get_output_details()[0]["index"]
     results = []
@@ -57,7 +56,6 @@ def latency_ms(model_bytes: bytes, runs: int = 50) -> float:
     from spela.export import load_interpreter
 
     interpreter = load_interpreter(model_bytes, num_threads=1)
-    interpreter.allocate_tensors()
     clip = np.random.default_rng(0).uniform(-0.3, 0.3, (1, CLIP_SAMPLES)).astype(np.float32)
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], clip)
     for _ in range(5):

@@ -163,13 +163,23 @@ def _level(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return scaled * (0.95 / peak) if peak > 0.95 else scaled
 
 
+def colored_noise(
+    rng: np.random.Generator, samples: int, rate: int, exponent: float
+) -> np.ndarray:
+    """Gaussian noise whose power falls as ``1 / f ** exponent`` (0 white, 1 pink, 2 brown).
+
+    Frequencies below 20 Hz get the 20 Hz gain; float64, not normalized.
+    """
+    spectrum = np.fft.rfft(rng.standard_normal(samples))
+    frequencies = np.maximum(np.fft.rfftfreq(samples, 1 / rate), 20.0)
+    return np.fft.irfft(spectrum / frequencies ** (exponent / 2), samples)
+
+
 def _noise_files(rng: np.random.Generator) -> dict[str, tuple[np.ndarray, int]]:
     """Background noises: long, at rates other than 16 kHz, like the real dataset's."""
 
     def colored(exponent: float, seconds: float, rate: int) -> np.ndarray:
-        spectrum = np.fft.rfft(rng.standard_normal(int(seconds * rate)))
-        frequencies = np.maximum(np.fft.rfftfreq(int(seconds * rate), 1 / rate), 20.0)
-        return np.fft.irfft(spectrum / frequencies ** (exponent / 2), int(seconds * rate))
+        return colored_noise(rng, int(seconds * rate), rate, exponent)
 
     rate_a, rate_b = 44100, 22050
     t = np.arange(int(20 * rate_a)) / rate_a

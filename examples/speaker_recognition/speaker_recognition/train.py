@@ -231,20 +231,18 @@ def room_conditions(model, clips, labels, noise_bank, seed: int) -> dict[str, di
 
 def _throughput(model, pipeline, batches: int = 20) -> dict[str, float]:
     """Clips per second of the input pipeline alone and of the training step alone."""
-    import time as clock
-
     iterator = iter(pipeline)
     x, y = next(iterator)
-    started = clock.perf_counter()
+    started = time.perf_counter()
     clips = 0
     for _ in range(batches):
         clips += int(next(iterator)[0].shape[0])
-    pipeline_rate = clips / (clock.perf_counter() - started)
+    pipeline_rate = clips / (time.perf_counter() - started)
     model.train_on_batch(x, y)
-    started = clock.perf_counter()
+    started = time.perf_counter()
     for _ in range(batches):
         model.train_on_batch(x, y)
-    step_rate = batches * int(x.shape[0]) / (clock.perf_counter() - started)
+    step_rate = batches * int(x.shape[0]) / (time.perf_counter() - started)
     return {"pipeline_clips_per_second": pipeline_rate, "training_clips_per_second": step_rate}
 
 
