@@ -168,7 +168,7 @@ def load_dataset(data_dir: str | Path, progress: bool = True) -> Dataset:
     paths, path_labels, label_names = clip_files(root)
     summary = ReadSummary()
     counts = summary.counts
-    clips, labels, numbers, files = [], [], [], []
+    clips, labels, files = [], [], []
     listing = zip(path_labels.tolist(), paths, strict=True)
     for label, path in tqdm(
         listing, total=len(paths), desc="reading clips", unit="file", disable=not progress
@@ -178,35 +178,49 @@ def load_dataset(data_dir: str | Path, progress: bool = True) -> Dataset:
             continue
         clips.append(_fit_clip(samples, counts))
         labels.append(label)
-        numbers.append(_clip_number(path)[0])
         files.append(path)
     present = set(labels)
     missing = [name for i, name in enumerate(label_names) if i not in present]
     if missing:
         raise DatasetError(f"no readable clips for speakers {missing} in {root}")
-    noises = []
-    for folder in NOISE_FOLDERS:
-        for path in wav_files(root / folder):
-            samples = _read(path, counts)
-            if samples is not None and samples.size >= CLIP_SAMPLES:
-                noises.append(samples)
+    noises = read_noises(root, counts)
     counts["clips"] = len(clips)
     counts["speakers"] = len(label_names)
     counts["noise_files"] = len(noises)
-    # Clips without a numeric name keep their sorted order as their position.
-    numbers = np.array(numbers)
-    for label in range(len(label_names)):
-        unnumbered = (np.array(labels) == label) & (numbers < 0)
-        numbers[unnumbered] = np.arange(unnumbered.sum()) + numbers.max() + 1
     return Dataset(
         clips=np.stack(clips).astype(np.float32),
         labels=np.array(labels, dtype=np.int32),
-        numbers=numbers,
+        numbers=clip_numbers(files, labels),
         files=files,
         label_names=label_names,
         noises=noises,
         summary=summary,
     )
+
+
+def clip_numbers(files: list[Path], labels) -> np.ndarray:
+    """Each clip's position in its speaker's speech: its file number.
+
+    Files without a numeric name come after the numbered ones of their
+    speaker, in sorted order.
+    """
+    numbers = np.array([_clip_number(path)[0] for path in files], dtype=np.int64)
+    labels = np.asarray(labels)
+    for label in np.unique(labels):
+        unnumbered = (labels == label) & (numbers < 0)
+        numbers[unnumbered] = np.arange(unnumbered.sum()) + max(numbers.max(), -1) + 1
+    return numbers
+
+
+def read_noises(data_dir: str | Path, counts: Counter) -> list[np.ndarray]:
+    """The noise recordings of a dataset folder (at least a second long), counted in ``counts``."""
+    noises = []
+    for folder in NOISE_FOLDERS:
+        for path in wav_files(Path(data_dir) / folder):
+            samples = _read(path, counts)
+            if samples is not None and samples.size >= CLIP_SAMPLES:
+                noises.append(samples)
+    return noises
 
 
 def clip_files(data_dir: str | Path) -> tuple[list[Path], np.ndarray, list[str]]:
@@ -232,12 +246,19 @@ def clip_files(data_dir: str | Path) -> tuple[list[Path], np.ndarray, list[str]]
     )
 
 
-def clip_stream(files: list[Path], labels: np.ndarray, summary: ReadSummary | None = None):
+def clip_stream(
+    files: list[Path],
+    labels: np.ndarray,
+    summary: ReadSummary | None = None,
+    shuffle_seed: int | None = None,
+    repeat: bool = False,
+):
     """A ``tf.data`` of ``(clip, label)`` that reads, repairs and fits each file as it streams.
 
     Files are decoded in parallel (``read_wav``'s repairs, then padded or
     trimmed to one second), in order; unreadable files are skipped with a
-    warning. Memory holds only the files in flight, whatever the dataset's size.
+    warning. Memory holds only the file names and the files in flight,
+    whatever the dataset's size.
 
     Parameters
     ----------
@@ -248,7 +269,12 @@ def clip_stream(files: list[Path], labels: np.ndarray, summary: ReadSummary | No
     summary : ReadSummary, optional
         Counts what reading does (resampled, downmixed, converted, clipped,
         padded, trimmed, skipped, clips) as the stream is consumed, exactly as
-        ``load_dataset`` counts them.
+        ``load_dataset`` counts them. Only the first pass over the files is
+        counted (and warned about), however often the stream repeats.
+    shuffle_seed : int, optional
+        Shuffle the file order with this seed, anew on every pass.
+    repeat : bool, default False
+        Pass over the files forever.
 
     Returns
     -------
@@ -261,29 +287,137 @@ def clip_stream(files: list[Path], labels: np.ndarray, summary: ReadSummary | No
 
     counts = summary.counts if summary is not None else Counter()
     lock = threading.Lock()
+    first_pass = len(files)
 
-    def decode(path):
+    def decode(path, position):
         local = Counter()
-        samples = _read(Path(path.decode()), local)
+        counted = position < first_pass
+        with warnings.catch_warnings():
+            if not counted:
+                warnings.simplefilter("ignore")
+            samples = _read(Path(path.decode()), local)
         clip = None if samples is None else _fit_clip(samples, local).astype(np.float32)
         local["clips"] += clip is not None
-        with lock:
-            counts.update(local)
+        if counted:
+            with lock:
+                counts.update(local)
         if clip is None:
             return np.zeros(CLIP_SAMPLES, np.float32), False
         return clip, True
 
-    def read(path, label):
-        clip, readable = tf.numpy_function(decode, [path], [tf.float32, tf.bool], stateful=True)
+    def read(position, example):
+        path, label = example
+        clip, readable = tf.numpy_function(
+            decode, [path, position], [tf.float32, tf.bool], stateful=True
+        )
         clip.set_shape([CLIP_SAMPLES])
         readable.set_shape([])
         return clip, label, readable
 
     paths = tf.constant([str(path) for path in files])
     dataset = tf.data.Dataset.from_tensor_slices((paths, tf.constant(labels, tf.int32)))
-    dataset = dataset.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.enumerate().map(
+        read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     dataset = dataset.filter(lambda clip, label, readable: readable)
     return dataset.map(lambda clip, label, readable: (clip, label))
+
+
+def read_clips(files: list[Path], labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The readable ``files`` as one array, repaired and fitted, without counting or warning.
+
+    Returns
+    -------
+    clips : np.ndarray
+        ``(n, CLIP_SAMPLES)`` float32, ``n <= len(files)``.
+    labels : np.ndarray
+        ``(n,)`` int32, the labels of the files read.
+    """
+    clips, kept = [], []
+    for path, label in zip(files, np.asarray(labels).tolist(), strict=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            samples = _read(path, Counter())
+        if samples is not None:
+            clips.append(_fit_clip(samples, Counter()))
+            kept.append(label)
+    if not clips:
+        return np.zeros((0, CLIP_SAMPLES), np.float32), np.zeros(0, np.int32)
+    return np.stack(clips).astype(np.float32), np.array(kept, np.int32)
+
+
+@dataclass
+class ClipSet:
+    """The clips of one split: held in memory, or read from their files as they stream.
+
+    Attributes
+    ----------
+    files : list of Path
+        The split's clip files.
+    labels : np.ndarray
+        ``(len(files),)`` int32 speaker indices (of ``clips`` when in memory).
+    clips : np.ndarray or None
+        ``(len(files), CLIP_SAMPLES)`` float32 when in memory; None when streamed.
+    """
+
+    files: list[Path]
+    labels: np.ndarray
+    clips: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def dataset(
+        self,
+        shuffle_seed: int | None = None,
+        repeat: bool = False,
+        shard: tuple[int, int] = (1, 0),
+        summary: ReadSummary | None = None,
+    ):
+        """A ``tf.data`` of ``(clip, label)``, unbatched.
+
+        Parameters
+        ----------
+        shuffle_seed : int, optional
+            Shuffle anew on every pass with this seed.
+        repeat : bool, default False
+            Pass over the clips forever.
+        shard : (int, int), default (1, 0)
+            ``(count, index)``: keep every ``count``-th clip from ``index`` on
+            (a worker's share of the files).
+        summary : ReadSummary, optional
+            Streamed sets count their first pass into it (``clip_stream``).
+        """
+        import tensorflow as tf
+
+        count, index = shard
+        labels = self.labels[index::count]
+        if self.clips is None:
+            return clip_stream(self.files[index::count], labels, summary, shuffle_seed, repeat)
+        dataset = tf.data.Dataset.from_tensor_slices((self.clips[index::count], labels))
+        if shuffle_seed is not None:
+            dataset = dataset.shuffle(
+                len(labels), seed=shuffle_seed, reshuffle_each_iteration=True
+            )
+        return dataset.repeat() if repeat else dataset
+
+    def sample(self, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """At most ``limit`` clips spread evenly over the set, in memory, and their labels."""
+        index = evenly_spaced(len(self), limit)
+        if self.clips is not None:
+            return self.clips[index], self.labels[index]
+        return read_clips([self.files[i] for i in index], self.labels[index])
+
+
+def evenly_spaced(count: int, limit: int) -> np.ndarray:
+    """Indices of at most ``limit`` of ``count`` items, spread evenly over them."""
+    if count <= limit:
+        return np.arange(count)
+    return np.linspace(0, count - 1, limit).round().astype(int)
 
 
 def split_indices(
@@ -394,11 +528,30 @@ def write_labels(path: str | Path, label_names: list[str]) -> None:
     write_text_atomically(path, "".join(f"{name}\n" for name in label_names))
 
 
-def train_pipeline(
-    clips,
-    labels,
+def train_pipeline(clips, labels, noise_bank, batch_size=32, seed=0, **augmentation):
+    """Shuffled, augmented, repeating ``tf.data`` of ``(clip, label)`` batches from memory.
+
+    ``clips`` ``(n, CLIP_SAMPLES)`` and ``labels`` ``(n,)`` are shuffled anew
+    every pass, augmented by ``augment`` (which see, for ``augmentation``;
+    babble is drawn from ``clips`` themselves) and batched.
+    """
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((clips, labels)).cache()
+    dataset = dataset.shuffle(len(clips), seed=seed, reshuffle_each_iteration=True).repeat()
+    if augmentation.get("babble_probability", 0.0) > 0:
+        augmentation.setdefault("babble_clips", clips)
+        augmentation.setdefault("babble_labels", labels)
+    return (
+        augment(dataset, noise_bank, seed, **augmentation)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def augment(
+    dataset,
     noise_bank,
-    batch_size=32,
     seed=0,
     snr_db=(0.0, 25.0),
     noise_probability=0.6,
@@ -408,23 +561,31 @@ def train_pipeline(
     room_probability=0.5,
     babble_probability=0.0,
     babble_snr_db=(0.0, 20.0),
+    babble_clips=None,
+    babble_labels=None,
 ):
-    """Shuffled, augmented, repeating ``tf.data`` of ``(clip, label)`` batches.
+    """Augment a ``tf.data`` of ``(clip, label)`` examples, one by one.
 
     Each example, in this order:
 
     1. with probability ``babble_probability`` (if ``babble_probability > 0``):
-       1-4 other training clips of other speakers are mixed under it at an SNR
-       uniform in ``babble_snr_db``, the label staying the target's;
+       1-4 clips of ``babble_clips`` whose ``babble_labels`` differ from its
+       label are mixed under it at an SNR uniform in ``babble_snr_db``, the
+       label staying the target's;
     2. with probability ``room_probability`` (if ``impulses`` and ``channels``
        are given): it goes through a random room impulse response and phone
        channel (``room.tf_degrade``), keeping its level;
-    3. with probability ``noise_probability``: a random noise window at an SNR
-       uniform in ``snr_db``;
+    3. with probability ``noise_probability``: a random window of
+       ``noise_bank`` ``(windows, CLIP_SAMPLES)`` at an SNR uniform in ``snr_db``;
     4. a random gain of up to ``gain_db`` dB either way.
 
     Randomness is stateless, keyed on ``seed`` and the example's position in
     the stream, so runs repeat exactly.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Unbatched ``(clip (CLIP_SAMPLES,) float32 in [-1, 1], label)``.
     """
     import tensorflow as tf
 
@@ -437,18 +598,20 @@ def train_pipeline(
     if use_room:
         impulse_bank = tf.constant(impulses, tf.float32)
         channel_bank = tf.constant(channels, tf.float32)
-    pool = tf.constant(clips, tf.float32) if babble_probability > 0 else None
-    # For each label, the clips of other speakers (padded by repetition): babble is
-    # drawn from them only.
-    label_ids = np.asarray(labels, np.int64)
-    others = [np.flatnonzero(label_ids != label) for label in range(int(label_ids.max()) + 1)]
-    widest = max(1, *(o.size for o in others))
-    other_table = tf.constant(
-        [np.resize(o, widest) if o.size else np.zeros(widest, np.int64) for o in others],
-        tf.int32,
-    )
-    other_counts = tf.constant([max(o.size, 1) for o in others], tf.float32)
-    has_others = tf.constant([o.size > 0 for o in others])
+    use_babble = babble_probability > 0 and babble_clips is not None and len(babble_clips) > 0
+    if use_babble:
+        pool = tf.constant(babble_clips, tf.float32)
+        # For each label, the pool clips of other speakers (padded by repetition):
+        # babble is drawn from them only.
+        label_ids = np.asarray(babble_labels, np.int64)
+        others = [np.flatnonzero(label_ids != label) for label in range(int(label_ids.max()) + 2)]
+        widest = max(1, *(o.size for o in others))
+        other_table = tf.constant(
+            [np.resize(o, widest) if o.size else np.zeros(widest, np.int64) for o in others],
+            tf.int32,
+        )
+        other_counts = tf.constant([max(o.size, 1) for o in others], tf.float32)
+        has_others = tf.constant([o.size > 0 for o in others])
     babble_low, babble_high = (float(v) for v in babble_snr_db)
 
     def pick(draw, size):
@@ -460,21 +623,22 @@ def train_pipeline(
         return clip + tf.sqrt(clip_power / (other_power * tf.pow(10.0, snr / 10.0))) * other
 
     def with_babble(clip, label, draws):
-        label = tf.cast(label, tf.int32)
-        count = tf.gather(other_counts, label)
+        # Labels beyond the pool's share its last row: every pool clip is another speaker.
+        row = tf.minimum(tf.cast(label, tf.int32), len(others) - 1)
+        count = tf.gather(other_counts, row)
         slots = tf.minimum(tf.cast(draws[12:16] * count, tf.int32), tf.cast(count, tf.int32) - 1)
-        talkers = tf.gather(pool, tf.gather(tf.gather(other_table, label), slots))
+        talkers = tf.gather(pool, tf.gather(tf.gather(other_table, row), slots))
         keep = tf.cast(tf.range(4) < 1 + pick(draws[10], 4), tf.float32)
         voices = tf.reduce_sum(talkers * keep[:, None], axis=0)
         snr = babble_low + draws[11] * (babble_high - babble_low)
         mixed = tf.clip_by_value(mix(clip, voices, snr), -1.0, 1.0)
-        return tf.where(tf.gather(has_others, label), mixed, clip)
+        return tf.where(tf.gather(has_others, row), mixed, clip)
 
-    def augment(position, example):
+    def augment_one(position, example):
         clip, label = example
         key = tf.stack([tf.constant(seed, tf.int64), position])
         draws = tf.random.stateless_uniform([16], seed=key)
-        if pool is not None:
+        if use_babble:
             clip = tf.cond(
                 draws[4] < babble_probability,
                 lambda: with_babble(clip, label, draws),
@@ -497,12 +661,9 @@ def train_pipeline(
         clip = clip * tf.pow(10.0, (2.0 * draws[3] - 1.0) * gain_db / 20.0)
         return tf.clip_by_value(clip, -1.0, 1.0), label
 
-    dataset = tf.data.Dataset.from_tensor_slices((clips, labels)).cache()
-    dataset = dataset.shuffle(len(clips), seed=seed, reshuffle_each_iteration=True).repeat()
-    dataset = dataset.enumerate().map(
-        augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    return dataset.enumerate().map(
+        augment_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def eval_pipeline(clips, labels, batch_size=64):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import tensorflow as tf
 
 import spela
 from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE
@@ -99,9 +100,13 @@ def build_model(
         x = keras.layers.Rescaling(1.0 / 40.0, offset=1.0, name="feature_scale")(x)
         x = spela.TimeMasking(12, count=2)(x)
         x = spela.FrequencyMasking(6, count=2)(x)
+        # Under a strategy with several replicas, batch statistics are taken over the
+        # global batch, so every replica keeps the same moving mean and variance
+        # (unsynchronized, each replica would keep its own and save only the first's).
+        synchronized = tf.distribute.get_strategy().num_replicas_in_sync > 1
         for index, filters in enumerate((16, 32, 48, 64)):
             x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-            x = keras.layers.BatchNormalization(momentum=0.9)(x)
+            x = keras.layers.BatchNormalization(momentum=0.9, synchronized=synchronized)(x)
             x = keras.layers.ReLU()(x)
             if index < 3:
                 x = keras.layers.MaxPooling2D(2)(x)

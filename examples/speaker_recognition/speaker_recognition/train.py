@@ -22,7 +22,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from speaker_recognition import CLIP_SAMPLES, data, reporting, room, strangers
+from speaker_recognition import distribute as distribution
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 from speaker_recognition.files import (
     atomic_path,
@@ -44,6 +45,10 @@ ROOM_CONDITIONS = ("white noise", "noise files", "babble", "babble + room")
 # Impulse responses and channels of training and of the test conditions come from
 # different seeds, so the test rooms are rooms the model never heard.
 TRAIN_ROOMS, TEST_ROOMS = 64, 32
+# Memory bounds that do not grow with the dataset: babble is drawn from this many
+# training clips, and the room conditions and strangers use this many test clips.
+BABBLE_POOL_CLIPS = 2000
+REPORT_CLIPS = 2000
 ROOM_AUGMENTATION = {
     "room_probability": 0.5,
     "babble_probability": 0.7,
@@ -118,6 +123,23 @@ def predict(model, clips: np.ndarray, batch_size: int = 64) -> np.ndarray:
     )
 
 
+def predict_set(model, clip_set: data.ClipSet, summary=None, batch_size: int = 64):
+    """Probabilities ``(n, classes)`` and labels ``(n,)`` of every readable clip of a split.
+
+    A set in memory is predicted at once; a streamed one batch by batch as
+    its files are read (``summary`` counts that reading).
+    """
+    if clip_set.clips is not None:
+        return predict(model, clip_set.clips, batch_size), clip_set.labels
+    probabilities, labels = [], []
+    for clips, batch_labels in clip_set.dataset(summary=summary).batch(batch_size):
+        probabilities.append(np.asarray(model.predict_on_batch(clips)))
+        labels.append(batch_labels.numpy())
+    if not labels:
+        return np.zeros((0, model.outputs[0].shape[-1]), np.float32), np.zeros(0, np.int32)
+    return np.concatenate(probabilities), np.concatenate(labels)
+
+
 def noisy_copies(
     clips: np.ndarray, noise_bank: np.ndarray, snr_db: float, seed: int
 ) -> np.ndarray:
@@ -131,41 +153,61 @@ def noisy_copies(
 
 def epoch_report(
     run_dir: Path,
-    clips: np.ndarray,
-    labels: np.ndarray,
+    validation: data.ClipSet,
     label_names: list[str],
     show_confusion: Callable[[Path], None] | None = None,
+    summary: data.ReadSummary | None = None,
+    evaluator=None,
 ):
     """A Keras callback writing, after each epoch, the validation confusion matrix (table
     and PNG), ``best.keras`` when validation accuracy improves, and the history files.
 
     ``show_confusion``, if given, receives each epoch's confusion-matrix PNG
     instead of the table being printed (the notebook displays the figure).
+    A streamed validation set counts its first reading into ``summary``.
+    ``evaluator``, if given, is a model of the same architecture outside any
+    distribution strategy: it receives the trained weights, then predicts and
+    is saved (multi-worker training, where the trained model's own ``predict``
+    would wait for the other workers). The callback also times each epoch's
+    training steps (``epoch_seconds``).
     Keras is imported here, not at module level, so ``--help`` answers at once.
     """
     import keras
 
     class EpochReport(keras.callbacks.Callback):
-        def __init__(self, run_dir, clips, labels, label_names):
+        def __init__(self):
             super().__init__()
-            self.run_dir = Path(run_dir)
-            self.clips, self.labels, self.label_names = clips, labels, label_names
             self.history: dict[str, list[float]] = {}
             self.best = (-1.0, math.inf)
+            self.epoch_seconds: list[float] = []
+            self.summary = summary
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
+            self.epoch_seconds.append(time.perf_counter() - self.started)
             logs = dict(logs or {})
-            predicted = predict(self.model, self.clips).argmax(axis=1)
-            matrix = reporting.confusion_matrix(self.labels, predicted, len(self.label_names))
-            accuracy = float(np.mean(predicted == self.labels))
+            model = self.model
+            if evaluator is not None:
+                distribution.copy_trained_state(model, evaluator)
+                model = evaluator
+            probabilities, labels = predict_set(model, validation, self.summary)
+            self.summary = None  # a streamed set is counted on its first reading only
+            predicted = probabilities.argmax(axis=1)
+            matrix = reporting.confusion_matrix(labels, predicted, len(label_names))
+            accuracy = float(np.mean(predicted == labels))
+            picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
+            logs["val_loss"] = float(-np.mean(np.log(picked)))
+            logs["val_accuracy"] = accuracy
             print(f"\nepoch {epoch + 1}: validation accuracy {accuracy:.1%}")
             if show_confusion is None:
-                print(reporting.confusion_table(matrix, self.label_names), flush=True)
-            make_folder(self.run_dir / "confusion")
-            figure_path = self.run_dir / "confusion" / f"epoch_{epoch + 1:02d}.png"
+                print(reporting.confusion_table(matrix, label_names), flush=True)
+            make_folder(Path(run_dir) / "confusion")
+            figure_path = Path(run_dir) / "confusion" / f"epoch_{epoch + 1:02d}.png"
             reporting.plot_confusion(
                 matrix,
-                self.label_names,
+                label_names,
                 figure_path,
                 f"validation, epoch {epoch + 1}: {accuracy:.1%}",
             )
@@ -174,24 +216,24 @@ def epoch_report(
             for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
                 self.history.setdefault(key, []).append(float(logs.get(key, np.nan)))
             self._write_history()
-            score = (accuracy, -float(logs.get("val_loss", 0.0)))
+            score = (accuracy, -logs["val_loss"])
             if score > (self.best[0], -self.best[1]):
                 self.best = (accuracy, -score[1])
-                with atomic_path(self.run_dir / "best.keras") as temporary:
-                    self.model.save(temporary)
+                with atomic_path(Path(run_dir) / "best.keras") as temporary:
+                    model.save(temporary)
                 print(f"saved best.keras (validation accuracy {accuracy:.1%})")
 
         def _write_history(self):
-            write_json_atomically(self.run_dir / "history.json", self.history)
+            write_json_atomically(Path(run_dir) / "history.json", self.history)
             table = io.StringIO()
             writer = csv.writer(table)
             writer.writerow(["epoch", *self.history])
             for epoch, row in enumerate(zip(*self.history.values(), strict=True), 1):
                 writer.writerow([epoch, *row])
-            write_text_atomically(self.run_dir / "history.csv", table.getvalue())
-            reporting.plot_history(self.history, self.run_dir / "curves.png")
+            write_text_atomically(Path(run_dir) / "history.csv", table.getvalue())
+            reporting.plot_history(self.history, Path(run_dir) / "curves.png")
 
-    return EpochReport(run_dir, clips, labels, label_names)
+    return EpochReport()
 
 
 def room_conditions(model, clips, labels, noise_bank, seed: int) -> dict[str, dict[str, float]]:
@@ -229,21 +271,13 @@ def room_conditions(model, clips, labels, noise_bank, seed: int) -> dict[str, di
     return results
 
 
-def _throughput(model, pipeline, batches: int = 20) -> dict[str, float]:
-    """Clips per second of the input pipeline alone and of the training step alone."""
+def pipeline_rate(pipeline, batches: int = 20) -> float:
+    """Clips per second that a batched ``tf.data`` pipeline delivers on its own."""
     iterator = iter(pipeline)
-    x, y = next(iterator)
+    next(iterator)
     started = time.perf_counter()
-    clips = 0
-    for _ in range(batches):
-        clips += int(next(iterator)[0].shape[0])
-    pipeline_rate = clips / (time.perf_counter() - started)
-    model.train_on_batch(x, y)
-    started = time.perf_counter()
-    for _ in range(batches):
-        model.train_on_batch(x, y)
-    step_rate = batches * int(x.shape[0]) / (time.perf_counter() - started)
-    return {"pipeline_clips_per_second": pipeline_rate, "training_clips_per_second": step_rate}
+    clips = sum(int(next(iterator)[0].shape[0]) for _ in range(batches))
+    return clips / (time.perf_counter() - started)
 
 
 def train(
@@ -257,7 +291,10 @@ def train(
     verbose: int | None = None,
     show_confusion: Callable[[Path], None] | None = None,
     augment: str = "noise",
-) -> dict:
+    stream: bool = False,
+    distribute: str = "none",
+    callbacks: Sequence = (),
+) -> dict | None:
     """Train, checkpoint and report; returns the final report (also ``report.json``).
 
     Parameters
@@ -267,8 +304,11 @@ def train(
         ``out/data`` (reused if present).
     out : path-like
         Run folder for every artifact.
-    epochs, batch_size : int
-        Training length and batch size.
+    epochs : int
+        Training length.
+    batch_size : int
+        Global batch: examples per step over every device and worker, split
+        evenly between them (so a multiple of their number).
     arch : {"small_cnn", "seed"}
         Model architecture (see ``speaker_recognition.model.build_model``).
     seed : int
@@ -283,21 +323,58 @@ def train(
     augment : {"noise", "room"}
         ``"noise"`` (default): noise files only. ``"room"``: also babble of
         other training speakers, room reverberation and phone channels
-        (``data.train_pipeline``); it needs more epochs (40 rather than 15).
+        (``data.augment``); it needs more epochs (40 rather than 15).
+    stream : bool, default False
+        Read the clips from their files as training goes (``data.clip_stream``)
+        instead of into memory first: memory stays flat whatever the
+        dataset's size. Babble then comes from ``BABBLE_POOL_CLIPS`` training
+        clips and the room conditions and strangers from ``REPORT_CLIPS``
+        test clips.
+    distribute : {"none", "mirrored", "multi-worker"}
+        Devices and machines to train on (``speaker_recognition.distribute``).
+        Under ``multi-worker`` every worker runs this with the same arguments
+        and ``data_dir`` (which must be given); the training files are shared
+        out between workers, and only the chief writes the run folder.
+    callbacks : sequence of keras.callbacks.Callback
+        More callbacks for the training loop (on every worker).
+
+    Returns
+    -------
+    dict or None
+        The report; None on workers other than the chief.
     """
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+    if augment not in AUGMENTATIONS:
+        raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}")
+    if distribute not in distribution.DISTRIBUTIONS:
+        raise ValueError(
+            f"distribute must be one of {distribution.DISTRIBUTIONS}, got {distribute!r}"
+        )
+    if distribute == "multi-worker" and data_dir is None:
+        raise ValueError(
+            "--distribute multi-worker needs --data-dir: every worker reads the same "
+            "dataset (generate one first with python -m speaker_recognition.synthetic)"
+        )
+    strategy = distribution.make_strategy(distribute)
+
     import keras
     import tensorflow as tf
 
     from speaker_recognition import synthetic
     from speaker_recognition.model import build_model
 
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
-    if augment not in AUGMENTATIONS:
-        raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}")
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ValueError(
+            f"batch_size {batch_size} must be a multiple of the {replicas} replicas "
+            "training together"
+        )
+    chief = distribution.is_chief(strategy)
     started = time.perf_counter()
     run_dir = Path(out)
-    make_folder(run_dir)
+    if chief:
+        make_folder(run_dir)
     if data_dir is None:
         data_dir = run_dir / "data" / "16000_pcm_speeches"
         if not data_dir.exists():
@@ -307,82 +384,154 @@ def train(
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
-    dataset = data.load_dataset(data_dir)
-    print(dataset.summary.line())
-    parts = data.split_indices(
-        dataset.labels, dataset.numbers, seed=seed, label_names=dataset.label_names
-    )
-    names = dataset.label_names
+    summary, train_summary = data.ReadSummary(), data.ReadSummary()
+    if stream:
+        files, labels, names = data.clip_files(data_dir)
+        if not files:
+            raise data.DatasetError(f"{data_dir} has speaker folders but no .wav clips")
+        numbers = data.clip_numbers(files, labels)
+        noises = data.read_noises(data_dir, summary.counts)
+        summary.counts["speakers"] = len(names)
+        summary.counts["noise_files"] = len(noises)
+        print(
+            f"listed {len(files)} clip files of {len(names)} speakers and {len(noises)} noise "
+            "files; clips are read as they stream"
+        )
+    else:
+        dataset = data.load_dataset(data_dir, progress=chief)
+        summary = dataset.summary
+        files, labels, names = dataset.files, dataset.labels, dataset.label_names
+        numbers, noises = dataset.numbers, dataset.noises
+        print(summary.line())
+    parts = data.split_indices(labels, numbers, seed=seed, label_names=names)
+    sets = {
+        part: data.ClipSet(
+            [files[i] for i in index],
+            labels[index],
+            None if stream else dataset.clips[index],
+        )
+        for part, index in parts.items()
+    }
     run = {
         "data_dir": str(data_dir),
         "arch": arch,
         "seed": seed,
         "epochs": epochs,
         "batch_size": batch_size,
+        "stream": stream,
+        "distribute": distribute,
+        "replicas": replicas,
         "labels": names,
         "split": {
-            part: [str(dataset.files[i].relative_to(data_dir)) for i in index]
-            for part, index in parts.items()
+            part: [str(path.relative_to(data_dir)) for path in clip_set.files]
+            for part, clip_set in sets.items()
         },
     }
-    write_json_atomically(run_dir / "run.json", run)
-    data.write_labels(run_dir / "labels.txt", names)
-    counts = {part: len(index) for part, index in parts.items()}
-    print(f"split by blocks of 10 consecutive clips: {counts}")
+    if chief:
+        write_json_atomically(run_dir / "run.json", run)
+        data.write_labels(run_dir / "labels.txt", names)
+    print(f"split by blocks of 10 consecutive clips: { {k: len(v) for k, v in sets.items()} }")
 
-    train_x, train_y = dataset.clips[parts["train"]], dataset.labels[parts["train"]]
-    val_x, val_y = dataset.clips[parts["validation"]], dataset.labels[parts["validation"]]
-    test_x, test_y = dataset.clips[parts["test"]], dataset.labels[parts["test"]]
-    train_noise = data.noise_windows(dataset.noises, "train")
-    model = build_model(len(names), arch)
-    report_callback = epoch_report(run_dir, val_x, val_y, names, show_confusion)
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
-    room_options = {}
+    train_set = sets["train"]
+    train_noise = data.noise_windows(noises, "train")
+    options = {}
     if augment == "room":
-        room_options = {
+        babble_clips, babble_labels = train_set.sample(BABBLE_POOL_CLIPS)
+        options = {
             "impulses": room.impulse_responses(TRAIN_ROOMS, seed + 1),
             "channels": room.channel_responses(TRAIN_ROOMS, seed + 2),
+            "babble_clips": babble_clips,
+            "babble_labels": babble_labels,
             **ROOM_AUGMENTATION,
         }
-    pipeline = data.train_pipeline(train_x, train_y, train_noise, batch_size, seed, **room_options)
-    model.fit(
-        pipeline,
-        steps_per_epoch=math.ceil(len(train_x) / batch_size),
-        epochs=epochs,
-        validation_data=data.eval_pipeline(val_x, val_y),
-        callbacks=[report_callback],
-        shuffle=False,  # the pipeline shuffles; Keras warns that it cannot
-        verbose=verbose,
+
+    def training_batches(context, counted=True):
+        # Each worker reads its own share of the files, with its own seeds.
+        worker_seed = seed + 7919 * context.input_pipeline_id
+        clips = train_set.dataset(
+            shuffle_seed=worker_seed,
+            repeat=True,
+            shard=(context.num_input_pipelines, context.input_pipeline_id),
+            summary=train_summary if stream and counted else None,
+        )
+        augmented = data.augment(clips, train_noise, worker_seed, **options)
+        per_replica = context.get_per_replica_batch_size(batch_size)
+        return augmented.batch(per_replica).prefetch(tf.data.AUTOTUNE)
+
+    with strategy.scope():
+        model = build_model(len(names), arch)
+    evaluator = build_model(len(names), arch) if distribute == "multi-worker" else None
+    report_callback = epoch_report(
+        run_dir, sets["validation"], names, show_confusion, summary if stream else None, evaluator
     )
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    steps = math.ceil(len(train_set) / batch_size)
+    every_callback = [report_callback] if chief else []
+    every_callback += list(callbacks)
+    if distribute == "none":
+        pipeline = training_batches(tf.distribute.InputContext())
+    else:
+        pipeline = strategy.distribute_datasets_from_function(training_batches)
+    if distribute == "multi-worker":
+        distribution.fit_multi_worker(
+            model, strategy, pipeline, batch_size, steps, epochs, every_callback, verbose
+        )
+    else:
+        model.fit(
+            pipeline,
+            steps_per_epoch=steps,
+            epochs=epochs,
+            callbacks=every_callback,
+            shuffle=False,  # the pipeline shuffles; Keras warns that it cannot
+            verbose=verbose,
+        )
+    if stream:
+        # Each worker counted its own share of the training files: add them up.
+        keys = sorted(train_summary.counts)
+        totals = distribution.sum_over_workers(strategy, [train_summary.counts[k] for k in keys])
+        summary.counts.update(dict(zip(keys, (int(t) for t in totals), strict=True)))
+    if not chief:
+        return None
 
     best = load_run_model(run_dir, len(names))
-    predicted = predict(best, test_x).argmax(axis=1)
+    probabilities, test_y = predict_set(best, sets["test"], summary if stream else None)
+    predicted = probabilities.argmax(axis=1)
     matrix = reporting.confusion_matrix(test_y, predicted, len(names))
     accuracy = float(np.mean(predicted == test_y))
     reporting.plot_confusion(
         matrix, names, run_dir / "confusion_test.png", f"test set: {accuracy:.1%}"
     )
-    test_noise = data.noise_windows(dataset.noises, "test")
-    snr_accuracy = {"clean": accuracy}
+    # The conditions below use up to REPORT_CLIPS test clips, held in memory.
+    test_x, sample_y = sets["test"].sample(REPORT_CLIPS)
+    sample_accuracy = float(np.mean(predict(best, test_x).argmax(1) == sample_y))
+    test_noise = data.noise_windows(noises, "test")
+    snr_accuracy = {"clean": sample_accuracy}
     for snr in SNR_LEVELS_DB if len(test_noise) else ():
         noisy = noisy_copies(test_x, test_noise, snr, seed)
-        snr_accuracy[f"{snr:g}"] = float(np.mean(predict(best, noisy).argmax(1) == test_y))
+        snr_accuracy[f"{snr:g}"] = float(np.mean(predict(best, noisy).argmax(1) == sample_y))
     reporting.plot_snr(list(snr_accuracy), list(snr_accuracy.values()), run_dir / "snr.png")
-    conditions = room_conditions(best, test_x, test_y, test_noise, seed)
+    conditions = room_conditions(best, test_x, sample_y, test_noise, seed)
     reporting.plot_conditions(conditions, run_dir / "room.png")
     # Each enrolled speaker's test clips end to end: speech the model did not train on.
     enrolled = [
-        (label, test_x[test_y == label].reshape(-1))
+        (label, test_x[sample_y == label].reshape(-1))
         for label in range(len(names))
-        if np.any(test_y == label)
+        if np.any(sample_y == label)
     ]
     unknown = strangers.confident_rates(lambda clips: predict(best, clips), enrolled, seed + 77)
-    speed = _throughput(model, pipeline)
+    last_epoch = report_callback.epoch_seconds[-1]
+    speed = {
+        "pipeline_clips_per_second": pipeline_rate(
+            training_batches(tf.distribute.InputContext(), counted=False)
+        ),
+        "training_clips_per_second": steps * batch_size / last_epoch,
+    }
     precision, recall = reporting.precision_recall(matrix)
     report = {
         "test_accuracy": accuracy,
         "test_clips": len(test_y),
+        "report_clips": len(sample_y),
         "best_validation_accuracy": report_callback.best[0],
         "per_speaker": {
             n: {"precision": float(p), "recall": float(r)}
@@ -393,12 +542,19 @@ def train(
         "accuracy_by_condition": conditions,
         "confident_label_rate": unknown,
         "augment": augment,
+        "stream": stream,
+        "distribute": distribute,
+        "replicas": replicas,
+        "workers": distribution.worker_count(strategy),
+        "epoch_seconds": report_callback.epoch_seconds,
         **speed,
         "parameters": int(best.count_params()),
         "seconds": time.perf_counter() - started,
-        "read_summary": dataset.summary.line(),
+        "read_summary": summary.line(),
     }
     write_json_atomically(run_dir / "report.json", report)
+    if stream:
+        print(summary.line())
     print("\ntest set report")
     print(reporting.class_report(matrix, names))
     print(
@@ -412,8 +568,8 @@ def train(
         f"{unknown['enrolled_correct']['0.6']:.0%} (and right)"
     )
     print(
-        f"input pipeline {speed['pipeline_clips_per_second']:,.0f} clips/s, training step "
-        f"{speed['training_clips_per_second']:,.0f} clips/s"
+        f"input pipeline {speed['pipeline_clips_per_second']:,.0f} clips/s, training "
+        f"{speed['training_clips_per_second']:,.0f} clips/s over {replicas} replica(s)"
     )
     print(
         f"test accuracy {accuracy:.1%} on {len(test_y)} clips; artifacts in {run_dir} "
@@ -462,6 +618,19 @@ def main(argv: list[str] | None = None) -> int:
         help="noise: noise files only (default); room: also babble of other speakers, "
         "reverberation and phone channels (train 40 epochs or more)",
     )
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="read clips from their files as training goes instead of into memory first "
+        "(for datasets larger than memory)",
+    )
+    parser.add_argument(
+        "--distribute",
+        choices=distribution.DISTRIBUTIONS,
+        default="none",
+        help="none: one device (default); mirrored: every local GPU; multi-worker: "
+        "several machines, each configured by TF_CONFIG",
+    )
     add_verbose_option(parser)
     args = parser.parse_args(argv)
     start_tensorflow(args)
@@ -474,6 +643,8 @@ def main(argv: list[str] | None = None) -> int:
         args.seed,
         args.clips_per_speaker,
         augment=args.augment,
+        stream=args.stream,
+        distribute=args.distribute,
     )
     return 0
 
