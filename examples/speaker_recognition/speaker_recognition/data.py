@@ -30,6 +30,9 @@ from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE
 from speaker_recognition.wavfile import AudioFileError, read_wav
 
 NOISE_FOLDERS = ("_background_noise_", "other")
+REPAIRS = ("resampled", "downmixed", "converted", "clipped", "padded", "trimmed")
+# What reading clips counts, per clip file.
+CLIP_COUNTS = (*REPAIRS, "skipped", "clips")
 SPLITS = ("train", "validation", "test")
 
 
@@ -46,10 +49,7 @@ class ReadSummary:
     def line(self) -> str:
         """One line: clips read and how many were repaired or skipped, by reason."""
         c = self.counts
-        repaired = ", ".join(
-            f"{c[k]} {k}"
-            for k in ("resampled", "downmixed", "converted", "clipped", "padded", "trimmed")
-        )
+        repaired = ", ".join(f"{c[k]} {k}" for k in REPAIRS)
         return (
             f"read {c['clips']} clips of {c['speakers']} speakers and {c['noise_files']} "
             f"noise files; repaired: {repaired}; skipped {c['skipped']} unreadable"

@@ -488,7 +488,7 @@ def train(
         )
     if stream:
         # Each worker counted its own share of the training files: add them up.
-        keys = sorted(train_summary.counts)
+        keys = data.CLIP_COUNTS
         totals = distribution.sum_over_workers(strategy, [train_summary.counts[k] for k in keys])
         summary.counts.update(dict(zip(keys, (int(t) for t in totals), strict=True)))
     if not chief:

@@ -1,0 +1,194 @@
+"""Training from streamed files, on two replicas and on two workers, against a single-device run.
+
+Each run is a separate process (``distributed_run.py``): logical CPU devices
+must be set before TensorFlow starts, and each worker of a multi-worker run is
+its own process, the two talking over 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io.wavfile
+
+from speaker_recognition import distribute, synthetic, train
+
+RUNNER = Path(__file__).with_name("distributed_run.py")
+TIMEOUT_S = 420
+
+
+def _run(weights, train_arguments, logical_cpus=1, tf_config=None):
+    environment = dict(os.environ)
+    environment.pop("TF_CONFIG", None)
+    if tf_config is not None:
+        environment["TF_CONFIG"] = json.dumps(tf_config)
+    command = [sys.executable, str(RUNNER), str(weights), "--logical-cpus", str(logical_cpus)]
+    return subprocess.Popen(
+        [*command, "--", *map(str, train_arguments)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(*processes):
+    outputs = []
+    try:
+        for process in processes:
+            output, _ = process.communicate(timeout=TIMEOUT_S)
+            outputs.append(output)
+    finally:
+        for process in processes:
+            process.kill()
+    for process, output in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, output[-4000:]
+    return outputs
+
+
+def _free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for each in sockets:
+        each.bind(("127.0.0.1", 0))
+    ports = [each.getsockname()[1] for each in sockets]
+    for each in sockets:
+        each.close()
+    return ports
+
+
+def _files(folder):
+    return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file())
+
+
+def _replica_copies(path):
+    with np.load(path) as weights:
+        return {name: weights[name] for name in weights.files}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A single-device run, a two-replica mirrored run and a two-worker streamed run."""
+    root = tmp_path_factory.mktemp("distributed")
+    data_dir = synthetic.write_dataset(
+        root / "16000_pcm_speeches", clips_per_speaker=40, seed=2, progress=False
+    )
+    # Files the reader must repair or skip, so that the read counts are worth comparing.
+    rate = 44100
+    stereo = np.stack([np.sin(np.arange(rate) * 0.05)] * 2, axis=1) * 8000
+    scipy.io.wavfile.write(data_dir / "Anna" / "900.wav", rate, stereo.astype(np.int16))
+    (data_dir / "Boris" / "901.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    short = (np.sin(np.arange(8000) * 0.03) * 8000).astype(np.int16)
+    scipy.io.wavfile.write(data_dir / "Chen" / "902.wav", 16000, short)
+
+    common = ["--data-dir", data_dir, "--epochs", "1", "--batch-size", "32"]
+    single = _run(root / "single.npz", [*common, "--out", root / "single"])
+    _finish(single)
+    mirrored = _run(
+        root / "mirrored.npz",
+        [*common, "--out", root / "mirrored", "--distribute", "mirrored"],
+        logical_cpus=2,
+    )
+    _finish(mirrored)
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    workers = [
+        _run(
+            root / f"worker{index}.npz",
+            [*common, "--out", root / f"worker{index}", "--stream"]
+            + ["--distribute", "multi-worker"],
+            tf_config={"cluster": cluster, "task": {"type": "worker", "index": index}},
+        )
+        for index in range(2)
+    ]
+    _finish(*workers)
+    return root
+
+
+def _report(folder):
+    return json.loads((Path(folder) / "report.json").read_text())
+
+
+@pytest.mark.slow
+def test_mirrored_replicas_end_identical_with_the_single_device_artifacts(runs):
+    copies = _replica_copies(runs / "mirrored.npz")
+    kernels = [name for name in copies if name.endswith("kernel")]
+    assert kernels and all(copies[name].shape[0] == 2 for name in copies)
+    for name, values in copies.items():
+        np.testing.assert_array_equal(values[0], values[1], err_msg=name)
+    # Batch statistics are synchronized: each replica keeps the same moving averages.
+    assert any("moving_mean" in name for name in copies)
+    assert _files(runs / "mirrored") == _files(runs / "single")
+    report = _report(runs / "mirrored")
+    assert report["replicas"] == 2 and report["workers"] == 1
+    assert report["read_summary"] == _report(runs / "single")["read_summary"]
+
+
+@pytest.mark.slow
+def test_two_workers_end_identical_and_only_the_chief_writes(runs):
+    chief = _replica_copies(runs / "worker0.npz")
+    other = _replica_copies(runs / "worker1.npz")
+    single = _replica_copies(runs / "single.npz")
+    assert list(chief) == list(other) == list(single)
+    for name in chief:
+        np.testing.assert_array_equal(chief[name], other[name], err_msg=name)
+    assert _files(runs / "worker0") == _files(runs / "single")
+    assert not (runs / "worker1").exists()
+    report = _report(runs / "worker0")
+    assert report["replicas"] == 2 and report["workers"] == 2 and report["stream"]
+    # Each worker streamed its own half of the training files; the counts add up exactly.
+    summary = _report(runs / "single")["read_summary"]
+    assert report["read_summary"] == summary
+    # 6 noise recordings and the 44.1 kHz stereo clip resampled, the short clip padded.
+    assert "7 resampled, 1 downmixed" in summary and "1 padded" in summary
+    assert "skipped 1 unreadable" in summary
+    history = json.loads((runs / "worker0" / "history.json").read_text())
+    assert np.isfinite(history["loss"][0]) and len(history["val_accuracy"]) == 1
+
+
+def test_streamed_training_equals_training_from_memory(tmp_path):
+    data_dir = synthetic.write_dataset(
+        tmp_path / "16000_pcm_speeches", clips_per_speaker=30, seed=5, progress=False
+    )
+    common = ["--data-dir", str(data_dir), "--epochs", "1", "--seed", "1"]
+    assert train.main([*common, "--out", str(tmp_path / "memory")]) == 0
+    assert train.main([*common, "--out", str(tmp_path / "stream"), "--stream"]) == 0
+    # The file list is shuffled with the seed the clips were: the same batches, the same model.
+    memory = json.loads((tmp_path / "memory" / "history.json").read_text())
+    streamed = json.loads((tmp_path / "stream" / "history.json").read_text())
+    assert memory == streamed
+    assert _report(tmp_path / "memory")["read_summary"] == _report(tmp_path / "stream")[
+        "read_summary"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "needs TF_CONFIG"),
+        ("{not json", "TF_CONFIG is not valid JSON"),
+        ('{"cluster": {}}', "'cluster' and 'task'"),
+        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 1}}', "not in"),
+        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}', "not in"),
+    ],
+)
+def test_bad_tf_config_is_refused_by_name(text, message):
+    with pytest.raises(ValueError, match=message):
+        distribute.check_tf_config(text)
+
+
+def test_multi_worker_command_errors(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    out = str(tmp_path / "run")
+    assert train.main(["--out", out, "--distribute", "multi-worker"]) == 2
+    assert "needs --data-dir" in capsys.readouterr().err
+    arguments = ["--data-dir", str(tmp_path), "--out", out, "--distribute", "multi-worker"]
+    assert train.main(arguments) == 2
+    assert "needs TF_CONFIG" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
