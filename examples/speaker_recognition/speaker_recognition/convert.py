@@ -7,7 +7,8 @@ Usage::
 Writes ``model.tflite`` (float32), ``model_int8.tflite`` (classifier in int8,
 spela front end in float32), ``labels.txt`` and
 ``model.json`` (sample rate, clip length, input scaling, labels, sizes), then
-evaluates both TFLite models on the run's test split: accuracy, agreement with
+evaluates both TFLite models on the run's test split (up to ``train.REPORT_CLIPS`` clips,
+spread over it): accuracy, agreement with
 Keras, size and single-thread latency per clip.
 """
 
@@ -30,7 +31,7 @@ from speaker_recognition.files import (
     write_json_atomically,
 )
 from speaker_recognition.model import frontend_layer_names
-from speaker_recognition.train import load_run, load_run_model, predict, split_clips
+from speaker_recognition.train import REPORT_CLIPS, load_run, load_run_model, predict, run_split
 from spela_tflite.quiet import tensorflow_quietly
 
 REPRESENTATIVE_CLIPS = 200
@@ -99,11 +100,14 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
     run = load_run(run_dir)
     out = Path(out) if out is not None else run_dir / "export"
     model = load_run_model(run_dir, len(run["labels"]))
-    dataset = data.load_dataset(run["data_dir"], progress=False)
-    train_x, _ = split_clips(dataset, run, "train")
-    test_x, test_y = split_clips(dataset, run, "test")
+    train_set, test_set = run_split(run, "train"), run_split(run, "test")
     rng = np.random.default_rng(run["seed"])
-    representative = train_x[rng.permutation(len(train_x))[:REPRESENTATIVE_CLIPS]]
+    picks = rng.permutation(len(train_set))[:REPRESENTATIVE_CLIPS]
+    representative, _ = data.read_clips(
+        [train_set.files[i] for i in picks], train_set.labels[picks]
+    )
+    # Only the clips used are read, so that a dataset larger than memory converts too.
+    test_x, test_y = test_set.sample(REPORT_CLIPS)
 
     # The classifier is quantized to int8; the spela front end stays float32: an
     # 8-bit linear power spectrum keeps only ~24 dB below its peak (see the README).

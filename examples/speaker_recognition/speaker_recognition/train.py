@@ -107,12 +107,21 @@ def load_run_model(run_dir: Path, label_count: int):
     return model
 
 
-def split_clips(dataset: data.Dataset, run: dict, part: str) -> tuple[np.ndarray, np.ndarray]:
-    """Clips and labels of one split of a run, matched by file name."""
-    wanted = set(run["split"][part])
-    root = Path(run["data_dir"])
-    index = [i for i, f in enumerate(dataset.files) if str(f.relative_to(root)) in wanted]
-    return dataset.clips[index], dataset.labels[index]
+def run_split(run: dict, part: str) -> data.ClipSet:
+    """The files and labels of one split of a run (as ``run.json`` lists them), unread.
+
+    Raises
+    ------
+    ValueError
+        If a listed file's folder is not one of the run's speakers.
+    """
+    root, names = Path(run["data_dir"]), run["labels"]
+    listed = run["split"][part]
+    unknown = sorted({Path(name).parts[0] for name in listed} - set(names))
+    if unknown:
+        raise ValueError(f"run.json lists {part} files of speakers {unknown} not in its labels")
+    labels = np.array([names.index(Path(name).parts[0]) for name in listed], np.int32)
+    return data.ClipSet([root / name for name in listed], labels)
 
 
 def predict(model, clips: np.ndarray, batch_size: int = 64) -> np.ndarray:

@@ -22,6 +22,7 @@ from speaker_recognition import distribute, synthetic, train
 
 RUNNER = Path(__file__).with_name("distributed_run.py")
 TIMEOUT_S = 420
+WORKER_OPTIONS = ("--stream", "--distribute", "multi-worker")
 
 
 def _run(weights, train_arguments, logical_cpus=1, tf_config=None):
@@ -101,8 +102,7 @@ def runs(tmp_path_factory):
     workers = [
         _run(
             root / f"worker{index}.npz",
-            [*common, "--out", root / f"worker{index}", "--stream"]
-            + ["--distribute", "multi-worker"],
+            [*common, "--out", root / f"worker{index}", *WORKER_OPTIONS],
             tf_config={"cluster": cluster, "task": {"type": "worker", "index": index}},
         )
         for index in range(2)
@@ -163,9 +163,10 @@ def test_streamed_training_equals_training_from_memory(tmp_path):
     memory = json.loads((tmp_path / "memory" / "history.json").read_text())
     streamed = json.loads((tmp_path / "stream" / "history.json").read_text())
     assert memory == streamed
-    assert _report(tmp_path / "memory")["read_summary"] == _report(tmp_path / "stream")[
-        "read_summary"
-    ]
+    assert (
+        _report(tmp_path / "memory")["read_summary"]
+        == _report(tmp_path / "stream")["read_summary"]
+    )
 
 
 @pytest.mark.parametrize(
