@@ -54,6 +54,18 @@ def test_degrade_keeps_the_level_and_tensorflow_agrees():
         np.testing.assert_allclose(same, degraded[i], atol=1e-4)
 
 
+def test_degrade_in_chunks_equals_one_clip_at_a_time():
+    count = room.DEGRADE_CHUNK * 2 + 3
+    rng = np.random.default_rng(1)
+    clips = (0.1 * rng.standard_normal((count, CLIP_SAMPLES))).astype(np.float32)
+    impulses = room.impulse_responses(count, seed=3)
+    channels = room.channel_responses(count, seed=4)
+    together = room.degrade(clips, impulses, channels)
+    for i in (0, room.DEGRADE_CHUNK - 1, room.DEGRADE_CHUNK, count - 1):
+        alone = room.degrade(clips[i : i + 1], impulses[i : i + 1], channels[i : i + 1])
+        np.testing.assert_array_equal(together[i], alone[0])
+
+
 def test_babble_mixes_only_other_speakers():
     pool = np.eye(12, CLIP_SAMPLES, dtype=np.float32)  # clip k is an impulse at sample k
     labels = np.arange(12) % 4
