@@ -55,6 +55,8 @@ def test_training_artifacts(trained_run):
     for accuracies in report["accuracy_by_condition"].values():
         assert set(accuracies) == {"clean", "20", "10", "5", "0"}
     assert report["augment"] == "noise"
+    assert set(report["accuracy_in_room"]) == {"reverberation", "channel", "both"}
+    assert all(0.0 <= a <= 1.0 for a in report["accuracy_in_room"].values())
     rates = report["confident_label_rate"]
     assert set(rates) == {"strangers", "enrolled", "enrolled_correct"}
     for by_threshold in rates.values():
