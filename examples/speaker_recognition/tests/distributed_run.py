@@ -51,6 +51,7 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--distribute", default="none")
+    parser.add_argument("--augment", default="noise")
     options = parser.parse_args(sys.argv[split + 1 :])
     train.train(
         options.data_dir,
@@ -61,6 +62,7 @@ def main() -> int:
         verbose=2,
         stream=options.stream,
         distribute=options.distribute,
+        augment=options.augment,
         callbacks=[RecordWeights()],
     )
     return 0

@@ -22,7 +22,8 @@ from speaker_recognition import distribute, synthetic, train
 
 RUNNER = Path(__file__).with_name("distributed_run.py")
 TIMEOUT_S = 420
-WORKER_OPTIONS = ("--stream", "--distribute", "multi-worker")
+# The workers also draw babble from a sample of the streamed training files.
+WORKER_OPTIONS = ("--stream", "--augment", "room", "--distribute", "multi-worker")
 
 
 def _run(weights, train_arguments, logical_cpus=1, tf_config=None):
@@ -142,6 +143,7 @@ def test_two_workers_end_identical_and_only_the_chief_writes(runs):
     assert not (runs / "worker1").exists()
     report = _report(runs / "worker0")
     assert report["replicas"] == 2 and report["workers"] == 2 and report["stream"]
+    assert report["augment"] == "room"
     # Each worker streamed its own half of the training files; the counts add up exactly.
     summary = _report(runs / "single")["read_summary"]
     assert report["read_summary"] == summary
