@@ -154,6 +154,46 @@ def test_two_workers_end_identical_and_only_the_chief_writes(runs):
     assert np.isfinite(history["loss"][0]) and len(history["val_accuracy"]) == 1
 
 
+TRAINABLE_FRONT_END = """
+import numpy as np, tensorflow as tf, keras, spela
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    audio = keras.Input((4000,))
+    x = spela.Spectrogram(256, hop_length=128, backend="matmul", trainable=True)(audio)
+    x = spela.PCEN(16000, 128, trainable=True)(x)
+    probabilities = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(x))
+    model = keras.Model(audio, probabilities)
+    model.compile("adam", "sparse_categorical_crossentropy")
+before = [np.array(v.value.values[0]) for v in model.trainable_variables]
+rng = np.random.default_rng(0)
+clips = rng.standard_normal((64, 4000)).astype("float32")
+labels = rng.integers(3, size=64)
+model.fit(clips, labels, batch_size=16, epochs=1, verbose=0)
+for variable, old in zip(model.trainable_variables, before):
+    copies = [np.array(c) for c in variable.value.values]
+    assert len(copies) == 2, variable.path
+    assert np.array_equal(copies[0], copies[1]), variable.path
+    assert not np.array_equal(copies[0], old), variable.path
+print("trainable front end mirrored:", [v.path for v in model.trainable_variables])
+"""
+
+
+@pytest.mark.slow
+def test_trainable_front_end_weights_stay_identical_on_two_replicas():
+    # Trainable DFT kernels and PCEN parameters, created in the strategy's scope,
+    # are updated on both replicas by the same all-reduced gradients.
+    result = subprocess.run(
+        [sys.executable, "-c", TRAINABLE_FRONT_END],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "dft_kernel" in result.stdout and "pcen" in result.stdout
+
+
 def test_streamed_training_equals_training_from_memory(tmp_path):
     data_dir = synthetic.write_dataset(
         tmp_path / "16000_pcm_speeches", clips_per_speaker=30, seed=5, progress=False
