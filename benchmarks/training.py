@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ import time
 from pathlib import Path
 
 from tqdm import tqdm
+
+from speaker_recognition import distribute
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEAKERS = 5
@@ -91,27 +92,16 @@ def one_run(data_dir: Path, out: Path, arguments: list[str]) -> dict:
     return {**measured, **report}
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for each in sockets:
-        each.bind(("127.0.0.1", 0))
-    ports = [each.getsockname()[1] for each in sockets]
-    for each in sockets:
-        each.close()
-    return ports
-
-
 def workers_run(data_dir: Path, out: Path, workers: int, epochs: int) -> dict:
     """Train on ``workers`` local processes (MultiWorkerMirroredStrategy); the chief's report."""
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(workers)]}
     processes = [
         train_process(
             data_dir,
             out / f"worker{index}",
             ["--epochs", str(epochs), "--stream", "--distribute", "multi-worker"],
-            {"cluster": cluster, "task": {"type": "worker", "index": index}},
+            tf_config,
         )
-        for index in range(workers)
+        for index, tf_config in enumerate(distribute.local_cluster(workers))
     ]
     measured = [finish(process) for process in processes]
     report = json.loads((out / "worker0" / "report.json").read_text())

@@ -537,8 +537,7 @@ def train_pipeline(clips, labels, noise_bank, batch_size=32, seed=0, **augmentat
     """
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices((clips, labels)).cache()
-    dataset = dataset.shuffle(len(clips), seed=seed, reshuffle_each_iteration=True).repeat()
+    dataset = ClipSet([], np.asarray(labels), clips).dataset(shuffle_seed=seed, repeat=True)
     if augmentation.get("babble_probability", 0.0) > 0:
         augmentation.setdefault("babble_clips", clips)
         augmentation.setdefault("babble_labels", labels)

@@ -88,6 +88,24 @@ def check_tf_config(text: str | None) -> dict:
     return config
 
 
+def local_cluster(workers: int) -> list[dict]:
+    """``TF_CONFIG`` values for ``workers`` processes on this machine (127.0.0.1, free ports).
+
+    For trying multi-worker training on one machine: give process ``i`` the
+    ``i``-th value, JSON-encoded, as its ``TF_CONFIG``.
+    """
+    import socket
+
+    sockets = [socket.socket() for _ in range(workers)]
+    for each in sockets:
+        each.bind(("127.0.0.1", 0))
+    ports = [each.getsockname()[1] for each in sockets]
+    for each in sockets:
+        each.close()
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    return [{"cluster": cluster, "task": {"type": "worker", "index": i}} for i in range(workers)]
+
+
 def is_chief(strategy) -> bool:
     """Whether this process writes the run's files: always, except for the other workers.
 

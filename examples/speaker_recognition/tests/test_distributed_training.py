@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -55,16 +54,6 @@ def _finish(*processes):
     return outputs
 
 
-def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for each in sockets:
-        each.bind(("127.0.0.1", 0))
-    ports = [each.getsockname()[1] for each in sockets]
-    for each in sockets:
-        each.close()
-    return ports
-
-
 def _files(folder):
     return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file())
 
@@ -98,15 +87,13 @@ def runs(tmp_path_factory):
         logical_cpus=2,
     )
     _finish(mirrored)
-    ports = _free_ports(2)
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     workers = [
         _run(
             root / f"worker{index}.npz",
             [*common, "--out", root / f"worker{index}", *WORKER_OPTIONS],
-            tf_config={"cluster": cluster, "task": {"type": "worker", "index": index}},
+            tf_config=tf_config,
         )
-        for index in range(2)
+        for index, tf_config in enumerate(distribute.local_cluster(2))
     ]
     _finish(*workers)
     return root
