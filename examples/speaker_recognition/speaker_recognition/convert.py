@@ -8,8 +8,9 @@ Writes ``model.tflite`` (float32), ``model_int8.tflite`` (classifier in int8,
 spela front end in float32), ``labels.txt`` and
 ``model.json`` (sample rate, clip length, input scaling, labels, sizes), then
 evaluates both TFLite models on the run's test split (up to ``train.REPORT_CLIPS`` clips,
-spread over it): accuracy, agreement with
-Keras, size and single-thread latency per clip.
+spread over it): accuracy, agreement with Keras, accuracy in the room
+conditions (``train.room_conditions``: the same degraded clips as the Keras
+model's report), size and single-thread latency per clip.
 """
 
 from __future__ import annotations
@@ -24,14 +25,23 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from speaker_recognition import CLIP_SAMPLES, PCM16_SCALE, SAMPLE_RATE, data
+from collections import Counter
+
+from speaker_recognition import CLIP_SAMPLES, PCM16_SCALE, SAMPLE_RATE, data, reporting
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 from speaker_recognition.files import (
     write_bytes_atomically,
     write_json_atomically,
 )
 from speaker_recognition.model import frontend_layer_names
-from speaker_recognition.train import REPORT_CLIPS, load_run, load_run_model, predict, run_split
+from speaker_recognition.train import (
+    REPORT_CLIPS,
+    load_run,
+    load_run_model,
+    predict,
+    room_conditions,
+    run_split,
+)
 from spela_tflite.quiet import tensorflow_quietly
 
 REPRESENTATIVE_CLIPS = 200
@@ -127,6 +137,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
     sizes = {name: len(b) for name, b in exports.items()}
     write_json_atomically(out / "model.json", model_facts(run["labels"], run["arch"], sizes))
 
+    test_noise = data.noise_windows(data.read_noises(run["data_dir"], Counter()), "test")
     keras_predicted = predict(model, test_x).argmax(axis=1)
     figures = {"keras": {"accuracy": float(np.mean(keras_predicted == test_y))}}
     for name, model_bytes in exports.items():
@@ -136,6 +147,13 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
             "agreement_with_keras": float(np.mean(predicted == keras_predicted)),
             "bytes": len(model_bytes),
             "latency_ms": latency_ms(model_bytes),
+            "accuracy_by_condition": room_conditions(
+                lambda clips, model_bytes=model_bytes: tflite_probabilities(model_bytes, clips),
+                test_x,
+                test_y,
+                test_noise,
+                run["seed"],
+            ),
         }
     write_json_atomically(out / "export_report.json", figures)
     print(f"test split: {len(test_y)} clips")
@@ -147,6 +165,9 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
             f"{name:<20} {f['accuracy']:>9.1%} {f['agreement_with_keras']:>16.1%} "
             f"{f['bytes'] / 1024:>7.1f} KB {f['latency_ms']:>7.2f} ms"
         )
+    for name in exports:
+        print(f"\n{name} in room conditions (held-out noise, voices and rooms)")
+        print(reporting.condition_table(figures[name]["accuracy_by_condition"]))
     print(f"wrote model.tflite, model_int8.tflite, labels.txt, model.json to {out}")
     return figures
 

@@ -12,6 +12,42 @@ from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE
 
 ARCHITECTURES = ("small_cnn", "seed")
 LEARNING_RATES = {"seed": 3e-4, "small_cnn": 2e-3}
+WARMUP_SHARE = 0.05  # of the training steps, before the cosine decay starts
+
+
+def learning_rate(arch: str, total_steps: int | None = None):
+    """Adam's learning rate for ``arch``: constant, or warm-up then cosine decay.
+
+    Parameters
+    ----------
+    arch : {"small_cnn", "seed"}
+        Sets the peak rate (``LEARNING_RATES``).
+    total_steps : int, optional
+        Training steps of the whole run. Given, the rate rises linearly from a
+        tenth of the peak to the peak over the first ``WARMUP_SHARE`` of the
+        steps, then falls to 0 along a half cosine by the last step
+        (``keras.optimizers.schedules.CosineDecay``); the last epochs then
+        settle instead of jumping between solutions. None: the peak rate, constant.
+
+    Returns
+    -------
+    float or keras.optimizers.schedules.LearningRateSchedule
+    """
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+    peak = LEARNING_RATES[arch]
+    if total_steps is None:
+        return peak
+    if not isinstance(total_steps, int) or total_steps < 1:
+        raise ValueError(f"total_steps must be an integer >= 1 or None, got {total_steps!r}")
+    warmup = int(WARMUP_SHARE * total_steps)
+    return keras.optimizers.schedules.CosineDecay(
+        peak / 10,
+        decay_steps=max(total_steps - warmup, 1),
+        alpha=0.0,
+        warmup_target=peak,
+        warmup_steps=warmup,
+    )
 
 
 def default_frontend(arch: str) -> list[keras.layers.Layer]:
@@ -50,6 +86,7 @@ def build_model(
     n_classes: int,
     arch: str = "small_cnn",
     frontend: keras.layers.Layer | Sequence[keras.layers.Layer] | None = None,
+    total_steps: int | None = None,
 ) -> keras.Model:
     """A compiled classifier from raw 1-s 16 kHz audio to speaker probabilities.
 
@@ -66,6 +103,9 @@ def build_model(
     frontend : layer or list of layers, optional
         Maps ``(batch, 16000)`` audio to ``(batch, frames, bins)`` features;
         defaults to ``default_frontend``.
+    total_steps : int, optional
+        Training steps of the whole run: the learning rate warms up, then
+        decays to 0 along a cosine (``learning_rate``). None: a constant rate.
 
     Returns
     -------
@@ -119,7 +159,7 @@ def build_model(
     probabilities = keras.layers.Dense(n_classes, activation="softmax", name="speaker")(x)
     model = keras.Model(audio, probabilities, name=f"speaker_{arch}")
     model.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATES[arch]),
+        optimizer=keras.optimizers.Adam(learning_rate(arch, total_steps)),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

@@ -245,15 +245,20 @@ def epoch_report(
     return EpochReport()
 
 
-def room_conditions(model, clips, labels, noise_bank, seed: int) -> dict[str, dict[str, float]]:
+def room_conditions(
+    probabilities_of: Callable[[np.ndarray], np.ndarray], clips, labels, noise_bank, seed: int
+) -> dict[str, dict[str, float]]:
     """Test accuracy per room condition and SNR (dB), ``{condition: {"clean" | "20": acc}}``.
 
     White noise is drawn here; noise files are ``noise_bank`` (held-out windows);
     babble is 1-4 other test clips of other speakers; "babble + room" is babble,
     then a held-out room impulse response and phone channel on the mixture.
+    ``probabilities_of`` maps ``(n, CLIP_SAMPLES)`` clips to ``(n, speakers)``
+    probabilities (a Keras model through ``predict``, or a TFLite model), so
+    every export is measured on the same degraded clips.
     """
     rng = np.random.default_rng(seed + 7)
-    clean = float(np.mean(predict(model, clips).argmax(1) == labels))
+    clean = float(np.mean(probabilities_of(clips).argmax(1) == labels))
     white = rng.standard_normal(clips.shape).astype(np.float32)
     voices = room.babble(clips, labels, clips, labels, seed + 8)
     impulses = room.impulse_responses(TEST_ROOMS, seed + 1001)
@@ -274,7 +279,7 @@ def room_conditions(model, clips, labels, noise_bank, seed: int) -> dict[str, di
                 )
                 if condition == "babble + room":
                     degraded = room.degrade(degraded, impulses[picks], channels[picks])
-            predicted = predict(model, degraded).argmax(1)
+            predicted = probabilities_of(degraded).argmax(1)
             accuracies[f"{snr:g}"] = float(np.mean(predicted == labels))
         results[condition] = accuracies
     return results
@@ -338,7 +343,8 @@ def train(
     out : path-like
         Run folder for every artifact.
     epochs : int
-        Training length.
+        Training length; the learning rate warms up, then decays to 0 along a
+        cosine by the last step (``model.learning_rate``).
     batch_size : int
         Global batch: examples per step over every device and worker, split
         evenly between them (so a multiple of their number).
@@ -491,15 +497,15 @@ def train(
         per_replica = context.get_per_replica_batch_size(batch_size)
         return augmented.batch(per_replica).prefetch(tf.data.AUTOTUNE)
 
+    steps = math.ceil(len(train_set) / batch_size)
     with strategy.scope():
-        model = build_model(len(names), arch)
+        model = build_model(len(names), arch, total_steps=steps * epochs)
     evaluator = build_model(len(names), arch) if distribute == "multi-worker" else None
     report_callback = epoch_report(
         run_dir, sets["validation"], names, show_confusion, summary if stream else None, evaluator
     )
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    steps = math.ceil(len(train_set) / batch_size)
     every_callback = [report_callback] if chief else []
     every_callback += list(callbacks)
     if distribute == "none":
@@ -544,7 +550,9 @@ def train(
         noisy = noisy_copies(test_x, test_noise, snr, seed)
         snr_accuracy[f"{snr:g}"] = float(np.mean(predict(best, noisy).argmax(1) == sample_y))
     reporting.plot_snr(list(snr_accuracy), list(snr_accuracy.values()), run_dir / "snr.png")
-    conditions = room_conditions(best, test_x, sample_y, test_noise, seed)
+    conditions = room_conditions(
+        lambda clips: predict(best, clips), test_x, sample_y, test_noise, seed
+    )
     reporting.plot_conditions(conditions, run_dir / "room.png")
     in_room = room_alone(best, test_x, sample_y, seed)
     # Each enrolled speaker's test clips end to end: speech the model did not train on.

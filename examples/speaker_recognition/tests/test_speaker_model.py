@@ -1,11 +1,20 @@
-"""Both architectures build, stay the expected size and convert to builtin-only TFLite."""
+"""Both architectures build, stay the expected size and convert to builtin-only TFLite;
+the learning-rate schedule follows its formula."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
-from speaker_recognition.model import build_model, frontend_layer_names
+from speaker_recognition.model import (
+    LEARNING_RATES,
+    WARMUP_SHARE,
+    build_model,
+    frontend_layer_names,
+    learning_rate,
+)
 from spela.export import run_tflite, tflite_op_names, to_tflite
 
 
@@ -38,3 +47,32 @@ def test_bad_arguments():
         build_model(5, "resnet")
     with pytest.raises(ValueError, match="n_classes"):
         build_model(1)
+
+
+@pytest.mark.parametrize("total_steps", [1, 7, 40, 1000])
+def test_learning_rate_warms_up_then_follows_a_cosine_to_zero(total_steps):
+    peak = LEARNING_RATES["small_cnn"]
+    schedule = learning_rate("small_cnn", total_steps)
+    warmup = int(WARMUP_SHARE * total_steps)
+
+    def expected(step):  # linear warm-up from peak / 10, then half a cosine to 0
+        if step < warmup:
+            return peak / 10 + (peak - peak / 10) * step / warmup
+        progress = min((step - warmup) / max(total_steps - warmup, 1), 1.0)
+        return peak * 0.5 * (1 + math.cos(math.pi * progress))
+
+    for step in sorted({0, warmup // 2, warmup, (warmup + total_steps) // 2, total_steps - 1}):
+        # float32 schedule arithmetic: relative 1e-5
+        assert float(schedule(step)) == pytest.approx(expected(step), rel=1e-5, abs=1e-9)
+    assert float(schedule(total_steps)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_learning_rate_is_constant_without_a_length_and_the_model_uses_it():
+    assert learning_rate("seed") == LEARNING_RATES["seed"]
+    model = build_model(5, total_steps=100)
+    rate = model.optimizer.learning_rate  # the schedule's value at the optimizer's step 0
+    assert float(rate) == pytest.approx(LEARNING_RATES["small_cnn"] / 10, rel=1e-5)
+    with pytest.raises(ValueError, match="total_steps"):
+        learning_rate("small_cnn", 0)
+    with pytest.raises(ValueError, match="arch"):
+        learning_rate("resnet", 10)
