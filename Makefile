@@ -1,5 +1,6 @@
-# make demo: train the speaker recognition example on synthetic data (or DATA=...),
-#            export it to TFLite (float32 and int8), and classify held-out clips.
+# make demo: train the speaker recognition example on synthetic data (or DATA=...) with the
+#            room recipe, export it to TFLite (float32 and int8), and classify held-out clips.
+#            EPOCHS=N overrides the demo's number of epochs.
 # make test: the whole test suite (library, example, notebook, docs build) and lint.
 # make bench: throughput against peers, written to docs/benchmarks.md.
 # make denoise: train the STFT -> mask -> InverseSTFT denoiser example and export it to TFLite.
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 EXAMPLE := examples/speaker_recognition
 DEMO_DIR ?= runs/demo
 DATA ?=
-EPOCHS ?= 15
+EPOCHS ?=
 
 .PHONY: demo chirp denoise test bench notebook docs lint format clean
 
@@ -21,8 +22,8 @@ $(STAMP): setup.cfg pyproject.toml $(EXAMPLE)/pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m speaker_recognition.demo --out $(DEMO_DIR) --epochs $(EPOCHS) \
-		$(if $(DATA),--data-dir $(DATA),)
+	$(BIN)/python -m speaker_recognition.demo --out $(DEMO_DIR) \
+		$(if $(EPOCHS),--epochs $(EPOCHS),) $(if $(DATA),--data-dir $(DATA),)
 
 chirp: $(STAMP)
 	$(BIN)/python examples/chirp_spectrogram.py --out demo_output

@@ -384,6 +384,8 @@ def train(
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+    if clips_per_speaker < 1:
+        raise ValueError(f"clips_per_speaker must be >= 1, got {clips_per_speaker}")
     if augment not in AUGMENTATIONS:
         raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}")
     if distribute not in distribution.DISTRIBUTIONS:

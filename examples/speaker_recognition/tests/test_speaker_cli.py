@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.io.wavfile
 
-from speaker_recognition import convert, predict, synthetic, train
+from speaker_recognition import convert, demo, predict, synthetic, train
 from speaker_recognition.wavfile import write_wav
 
 
@@ -154,6 +154,31 @@ def test_training_repeats_with_the_same_seed(trained_run, tmp_path):
     first = json.loads((run_dir / "history.json").read_text())
     second = json.loads((tmp_path / "again" / "history.json").read_text())
     assert first == second
+
+
+@pytest.mark.slow
+def test_demo_trains_with_the_room_recipe_and_reports_every_model(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert demo.main(["--out", str(out), "--epochs", "1", "--clips-per-speaker", "40"]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text())
+    assert report["augment"] == "room"
+    assert len(list((out / "data" / "16000_pcm_speeches" / "Anna").glob("*.wav"))) == 40
+    figures = json.loads((out / "export" / "export_report.json").read_text())
+    line = next(line for line in printed.splitlines() if "babble + room at 10 / 5 dB" in line)
+    keras_room = report["accuracy_by_condition"]["babble + room"]
+    int8_room = figures["model_int8.tflite"]["accuracy_by_condition"]["babble + room"]
+    assert f"Keras {keras_room['10']:.1%} / {keras_room['5']:.1%}" in line
+    assert f"model_int8.tflite {int8_room['10']:.1%} / {int8_room['5']:.1%}" in line
+    assert "strangers named at the app's 0.6 threshold" in printed
+
+
+def test_demo_refuses_bad_sizes(tmp_path, capsys):
+    assert demo.main(["--out", str(tmp_path / "a"), "--clips-per-speaker", "0"]) == 2
+    assert "clips_per_speaker must be >= 1" in capsys.readouterr().err
+    assert demo.main(["--out", str(tmp_path / "b"), "--epochs", "0"]) == 2
+    assert "epochs" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
 def test_cli_errors(tmp_path, capsys):
