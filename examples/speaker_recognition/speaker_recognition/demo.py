@@ -20,7 +20,7 @@ from pathlib import Path
 from speaker_recognition import convert, predict, train
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 
-DEMO_EPOCHS = 40
+DEMO_EPOCHS = 24
 DEMO_CLIPS_PER_SPEAKER = 1500  # the size of the real dataset
 
 
