@@ -503,7 +503,12 @@ def train(
     steps = math.ceil(len(train_set) / batch_size)
     with strategy.scope():
         model = build_model(len(names), arch, total_steps=steps * epochs)
-    evaluator = build_model(len(names), arch) if distribute == "multi-worker" else None
+    # The evaluator's optimizer has the same schedule, so its state copies across one to one.
+    evaluator = (
+        build_model(len(names), arch, total_steps=steps * epochs)
+        if distribute == "multi-worker"
+        else None
+    )
     report_callback = epoch_report(
         run_dir, sets["validation"], names, show_confusion, summary if stream else None, evaluator
     )
