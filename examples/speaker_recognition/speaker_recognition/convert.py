@@ -16,6 +16,7 @@ model's report), size and single-thread latency per clip.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -148,7 +149,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
             "bytes": len(model_bytes),
             "latency_ms": latency_ms(model_bytes),
             "accuracy_by_condition": room_conditions(
-                lambda clips, model_bytes=model_bytes: tflite_probabilities(model_bytes, clips),
+                functools.partial(tflite_probabilities, model_bytes),
                 test_x,
                 test_y,
                 test_noise,

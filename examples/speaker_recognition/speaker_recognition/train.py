@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import math
@@ -501,11 +502,12 @@ def train(
         return augmented.batch(per_replica).prefetch(tf.data.AUTOTUNE)
 
     steps = math.ceil(len(train_set) / batch_size)
+    total_steps = steps * epochs
     with strategy.scope():
-        model = build_model(len(names), arch, total_steps=steps * epochs)
+        model = build_model(len(names), arch, total_steps=total_steps)
     # The evaluator's optimizer has the same schedule, so its state copies across one to one.
     evaluator = (
-        build_model(len(names), arch, total_steps=steps * epochs)
+        build_model(len(names), arch, total_steps=total_steps)
         if distribute == "multi-worker"
         else None
     )
@@ -558,9 +560,8 @@ def train(
         noisy = noisy_copies(test_x, test_noise, snr, seed)
         snr_accuracy[f"{snr:g}"] = float(np.mean(predict(best, noisy).argmax(1) == sample_y))
     reporting.plot_snr(list(snr_accuracy), list(snr_accuracy.values()), run_dir / "snr.png")
-    conditions = room_conditions(
-        lambda clips: predict(best, clips), test_x, sample_y, test_noise, seed
-    )
+    best_probabilities = functools.partial(predict, best)
+    conditions = room_conditions(best_probabilities, test_x, sample_y, test_noise, seed)
     reporting.plot_conditions(conditions, run_dir / "room.png")
     in_room = room_alone(best, test_x, sample_y, seed)
     # Each enrolled speaker's test clips end to end: speech the model did not train on.
@@ -569,7 +570,7 @@ def train(
         for label in range(len(names))
         if np.any(sample_y == label)
     ]
-    unknown = strangers.confident_rates(lambda clips: predict(best, clips), enrolled, seed + 77)
+    unknown = strangers.confident_rates(best_probabilities, enrolled, seed + 77)
     last_epoch = report_callback.epoch_seconds[-1]
     speed = {
         "pipeline_clips_per_second": pipeline_rate(
