@@ -42,6 +42,17 @@ def test_architectures_convert_with_builtin_ops(arch):
         np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-2)
 
 
+def test_masks_and_dropout_are_optional_and_change_training_only():
+    with_them, without = build_model(5), build_model(5, masks_and_dropout=False)
+    regularizers = {"TimeMasking", "FrequencyMasking", "Dropout"}
+    assert regularizers <= {type(layer).__name__ for layer in with_them.layers}
+    assert not regularizers & {type(layer).__name__ for layer in without.layers}
+    without.set_weights(with_them.get_weights())  # the same weights: they add none
+    x = np.random.default_rng(1).uniform(-0.3, 0.3, (3, 16000)).astype(np.float32)
+    np.testing.assert_allclose(with_them(x), without(x), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(with_them(x, training=True), without(x, training=True), atol=1e-3)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="arch"):
         build_model(5, "resnet")
