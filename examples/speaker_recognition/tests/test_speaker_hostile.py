@@ -273,6 +273,10 @@ def test_an_interrupted_command_leaves_no_temporary_file(tmp_path, signal_name):
         from speaker_recognition.commands import command
         from speaker_recognition.files import atomic_path
 
+        # Ctrl-C as in a terminal, even where this test's runner was started with SIGINT
+        # ignored (a background job of a non-interactive shell), which the child inherits.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
         @command
         def main(argv=None):
             with atomic_path(Path(sys.argv[1]) / "best.keras") as temporary:
