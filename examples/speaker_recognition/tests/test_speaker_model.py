@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from speaker_recognition.model import (
     LEARNING_RATES,
+    STATISTICS_EPSILON,
     WARMUP_SHARE,
     build_model,
     frontend_layer_names,
     learning_rate,
+    statistics_pooling,
 )
 from spela.export import run_tflite, tflite_op_names, to_tflite
 
@@ -51,6 +55,36 @@ def test_masks_and_dropout_are_optional_and_change_training_only():
     x = np.random.default_rng(1).uniform(-0.3, 0.3, (3, 16000)).astype(np.float32)
     np.testing.assert_allclose(with_them(x), without(x), rtol=1e-5, atol=1e-6)
     assert not np.allclose(with_them(x, training=True), without(x, training=True), atol=1e-3)
+
+
+def test_statistics_pooling_gives_the_mean_and_standard_deviation_over_time():
+    features = np.random.default_rng(2).normal(1.0, 2.0, (3, 12, 7)).astype(np.float32)
+    inputs = keras.Input((12, 7))
+    pooled = keras.Model(inputs, statistics_pooling(inputs))(features)
+    expected_std = np.sqrt(features.var(axis=1) + STATISTICS_EPSILON)
+    np.testing.assert_allclose(pooled[:, :7], features.mean(axis=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pooled[:, 7:], expected_std, rtol=1e-5, atol=1e-6)
+
+
+def test_small_cnn_classifies_from_time_statistics():
+    model = build_model(5, masks_and_dropout=False)
+    classifier_input = model.get_layer("speaker").input
+    assert classifier_input is model.get_layer("time_statistics").output
+    assert classifier_input.shape[-1] == 2 * model.get_layer("time_mean").output.shape[-1]
+
+
+def test_silence_has_finite_gradients():
+    # A silent clip gives features that do not vary over time: the deviation is 0,
+    # and its square root must not make the gradient NaN or infinite.
+    model = build_model(5, masks_and_dropout=False)
+    silence = tf.zeros((2, 16000))
+    with tf.GradientTape() as tape:
+        loss = keras.losses.sparse_categorical_crossentropy(
+            tf.constant([0, 3]), model(silence, training=True)
+        )
+    gradients = tape.gradient(loss, model.trainable_weights)
+    assert all(np.all(np.isfinite(g.numpy())) for g in gradients if g is not None)
+    assert any(np.any(g.numpy() != 0) for g in gradients if g is not None)
 
 
 def test_bad_arguments():
