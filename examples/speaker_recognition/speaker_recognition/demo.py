@@ -2,7 +2,7 @@
 
 Usage: ``python -m speaker_recognition.demo [--data-dir DIR] [--out RUN_DIR] [--epochs N]``
 (``make demo`` at the repository root). Without ``--data-dir`` a synthetic
-dataset of the real dataset's size (1,500 clips per speaker) is generated.
+dataset of twice the real dataset's size (3,000 clips per speaker) is generated.
 Training uses the room recipe (``--augment room``: babble of other speakers,
 reverberation, phone channels, noise files), which the app needs in a room.
 Prints the test accuracy of the Keras, float TFLite and int8 TFLite models,
@@ -21,7 +21,10 @@ from speaker_recognition import convert, predict, train
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 
 DEMO_EPOCHS = 24
-DEMO_CLIPS_PER_SPEAKER = 1500  # the size of the real dataset
+# Twice the real dataset's 1,500: with 1,500, babble + room at 5 dB moved by 2.4
+# points between two seeds around the 90 % the example aims for; with 3,000 both
+# seeds clear it.
+DEMO_CLIPS_PER_SPEAKER = 3000
 
 
 @command
@@ -44,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=DEMO_CLIPS_PER_SPEAKER,
         help="size of the generated synthetic dataset "
-        f"(default {DEMO_CLIPS_PER_SPEAKER}, as the real one)",
+        f"(default {DEMO_CLIPS_PER_SPEAKER}; the real one has 1,500)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     add_verbose_option(parser)

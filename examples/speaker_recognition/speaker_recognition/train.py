@@ -364,7 +364,7 @@ def train(
         ``"noise"`` (default): noise files only. ``"room"``: also babble of
         other training speakers, room reverberation and phone channels
         (``data.augment``); it needs more data and epochs (``make demo``:
-        1,500 clips per speaker, 24 epochs).
+        3,000 clips per speaker, 24 epochs).
     stream : bool, default False
         Read the clips from their files as training goes (``data.clip_stream``)
         instead of into memory first: memory stays flat whatever the
@@ -669,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=AUGMENTATIONS,
         default="noise",
         help="noise: noise files only (default); room: also babble of other speakers, "
-        "reverberation and phone channels (make demo: 1,500 clips per speaker, 24 epochs)",
+        "reverberation and phone channels (make demo: 3,000 clips per speaker, 24 epochs)",
     )
     parser.add_argument(
         "--stream",
