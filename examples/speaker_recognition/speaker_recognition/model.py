@@ -181,8 +181,9 @@ def statistics_pooling(features, epsilon: float = STATISTICS_EPSILON):
     """Mean and standard deviation over time of ``(batch, frames, channels)`` features.
 
     The pooling of x-vector speaker embeddings: how much each channel varies over
-    the clip, not only its average, tells voices apart. With the room recipe it
-    gains 1.6 / 3.7 points over the mean alone in babble + room at 10 / 5 dB.
+    the clip, not only its average, tells voices apart. With the room recipe on
+    1,500 clips per speaker it gained 1.6 / 3.7 points over the mean alone in
+    babble + room at 10 / 5 dB at seed 0, and 1.1 / 3.3 at seed 1.
 
     Parameters
     ----------
