@@ -46,6 +46,7 @@ from speaker_recognition.train import (
 from spela_tflite.quiet import tensorflow_quietly
 
 REPRESENTATIVE_CLIPS = 200
+CALIBRATION_SNR_DB = (0.0, 20.0)
 
 
 def tflite_probabilities(model_bytes: bytes, clips: np.ndarray) -> np.ndarray:
@@ -98,6 +99,37 @@ def model_facts(labels: list[str], arch: str, sizes: dict[str, int]) -> dict:
     }
 
 
+def calibration_clips(clips: np.ndarray, noise_bank: np.ndarray, seed: int) -> np.ndarray:
+    """The int8 calibration set: half of ``clips`` as they are, half under noise.
+
+    The second half is each clip mixed with a random window of ``noise_bank`` at
+    a random SNR in ``CALIBRATION_SNR_DB``, so the int8 ranges also cover the
+    features of noisy speech (calibrated on clean speech alone, they clip them).
+
+    Parameters
+    ----------
+    clips : np.ndarray
+        ``(n, CLIP_SAMPLES)`` float32 training clips.
+    noise_bank : np.ndarray
+        ``(windows, CLIP_SAMPLES)`` training noise windows; empty: ``clips`` unchanged.
+    seed : int
+        Seed of the windows and SNRs drawn.
+
+    Returns
+    -------
+    np.ndarray
+        ``(n, CLIP_SAMPLES)`` float32.
+    """
+    if len(noise_bank) == 0:
+        return clips
+    rng = np.random.default_rng(seed)
+    noisy = clips.copy()
+    for i in range(len(clips) // 2, len(clips)):
+        window = noise_bank[rng.integers(len(noise_bank))]
+        noisy[i] = data.mix_at_snr(clips[i], window, rng.uniform(*CALIBRATION_SNR_DB))
+    return noisy
+
+
 def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = False) -> dict:
     """Export ``run_dir/best.keras`` and evaluate the exports; returns the figures.
 
@@ -116,6 +148,10 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
     picks = rng.permutation(len(train_set))[:REPRESENTATIVE_CLIPS]
     representative, _ = data.read_clips(
         [train_set.files[i] for i in picks], train_set.labels[picks]
+    )
+    noises = data.read_noises(run["data_dir"], Counter())
+    representative = calibration_clips(
+        representative, data.noise_windows(noises, "train"), run["seed"]
     )
     # Only the clips used are read, so that a dataset larger than memory converts too.
     test_x, test_y = test_set.sample(REPORT_CLIPS)

@@ -195,3 +195,20 @@ def test_cli_errors(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert convert.main([str(tmp_path)]) == 2
     assert "run.json" in capsys.readouterr().err
+
+
+def test_int8_calibration_puts_half_the_clips_under_noise_at_0_to_20_db():
+    rng = np.random.default_rng(4)
+    clips = rng.normal(0.0, 0.1, (6, 16000)).astype(np.float32)
+    bank = rng.normal(0.0, 0.05, (3, 16000)).astype(np.float32)
+    calibration = convert.calibration_clips(clips, bank, seed=1)
+    assert calibration.shape == clips.shape and calibration.dtype == np.float32
+    np.testing.assert_array_equal(calibration[:3], clips[:3])
+    for clip, mixed in zip(clips[3:], calibration[3:], strict=True):
+        added = (mixed - clip).astype(np.float64)
+        weights = np.linalg.lstsq(bank.T.astype(np.float64), added, rcond=None)[0]
+        assert np.count_nonzero(np.abs(weights) > 1e-3) == 1  # one noise window, scaled
+        snr = 10 * np.log10(np.mean(clip.astype(np.float64) ** 2) / np.mean(added**2))
+        assert 0.0 <= snr <= 20.0
+    empty = np.zeros((0, 16000), np.float32)
+    np.testing.assert_array_equal(convert.calibration_clips(clips, empty, seed=1), clips)

@@ -87,6 +87,33 @@ def test_silence_has_finite_gradients():
     assert any(np.any(g.numpy() != 0) for g in gradients if g is not None)
 
 
+@pytest.mark.parametrize("pitch_hz", [150.0, 170.0])
+def test_small_cnn_front_end_resolves_the_harmonics_of_a_low_voice(pitch_hz):
+    # Voices that differ mostly in pitch are told apart by the spacing of their
+    # harmonics: the log-mel must show a peak at each harmonic and a valley between.
+    import librosa
+
+    from speaker_recognition.model import default_frontend
+
+    (log_mel,) = default_frontend("small_cnn")
+    t = np.arange(16000) / 16000
+    voice = sum(np.sin(2 * np.pi * k * pitch_hz * t) for k in range(1, int(7000 / pitch_hz)))
+    voice = (0.05 * voice / np.abs(voice).max()).astype(np.float32)
+    spectrum = np.asarray(log_mel(voice[None]))[0, 10:-10].mean(axis=0)
+    config = log_mel.get_config()
+    centres = librosa.mel_frequencies(
+        config["n_mels"] + 2, fmin=config["f_min"], fmax=config["sample_rate"] / 2
+    )[1:-1]
+
+    def band(hz):
+        return int(np.argmin(np.abs(centres - hz)))
+
+    depths = [
+        spectrum[band(k * pitch_hz)] - spectrum[band((k + 0.5) * pitch_hz)] for k in range(2, 7)
+    ]
+    assert min(depths) > 10.0, depths
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="arch"):
         build_model(5, "resnet")
