@@ -15,6 +15,7 @@ from speaker_recognition.model import (
     STATISTICS_EPSILON,
     WARMUP_SHARE,
     build_model,
+    default_frontend,
     frontend_layer_names,
     learning_rate,
     statistics_pooling,
@@ -92,8 +93,6 @@ def test_small_cnn_front_end_resolves_the_harmonics_of_a_low_voice(pitch_hz):
     # Voices that differ mostly in pitch are told apart by the spacing of their
     # harmonics: the log-mel must show a peak at each harmonic and a valley between.
     import librosa
-
-    from speaker_recognition.model import default_frontend
 
     (log_mel,) = default_frontend("small_cnn")
     t = np.arange(16000) / 16000
