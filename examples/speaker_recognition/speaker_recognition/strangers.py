@@ -34,6 +34,10 @@ def decisions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The app's smoothed top probability and speaker for each 250-ms step of ``recording``.
 
+    A window whose latest 250 ms are silence is left out and clears the
+    smoothing, as in the app's ``SpeakerListener``: the next window starts from
+    its own probabilities.
+
     Returns
     -------
     confidence, best : np.ndarray
@@ -52,6 +56,8 @@ def decisions(
         if loud:
             confidence.append(float(smoothed.max()))
             best.append(int(smoothed.argmax()))
+        else:
+            smoothed = None  # as the app does after "No speech": the next speaker starts fresh
     return np.array(confidence), np.array(best, dtype=int)
 
 

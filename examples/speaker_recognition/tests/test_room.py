@@ -125,6 +125,21 @@ def test_app_rule_smooths_then_thresholds_as_the_kotlin_core_does():
     assert {v.name for v in voices}.isdisjoint(v.name for v in synthetic.VOICES)
 
 
+def test_app_rule_starts_fresh_after_silence_as_the_speaker_listener_does():
+    from speaker_recognition import strangers
+
+    # Four windows; the second ends in silence, so the app resets its smoother there.
+    recording = np.full(CLIP_SAMPLES + 3 * strangers.WINDOW_HOP, 0.1, np.float32)
+    recording[CLIP_SAMPLES : CLIP_SAMPLES + strangers.WINDOW_HOP] = 0.0
+    rows = np.array([[0.9, 0.1], [0.1, 0.9], [0.3, 0.7], [0.9, 0.1]])
+
+    confidence, best = strangers.decisions(lambda windows: rows[: len(windows)], recording)
+    # By hand: [.9 .1]; silence (reset); [.3 .7] afresh; [.6 .4]. Carried through the
+    # silence instead, the third window would read [.4 .6].
+    np.testing.assert_allclose(confidence, [0.9, 0.7, 0.6])
+    assert best.tolist() == [0, 1, 0]
+
+
 def test_confident_rates_count_strangers_and_enrolled_apart():
     from speaker_recognition import strangers
 
