@@ -15,6 +15,7 @@ LEARNING_RATES = {"seed": 3e-4, "small_cnn": 2e-3}
 WARMUP_SHARE = 0.05  # of the training steps, before the cosine decay starts
 STATISTICS_EPSILON = 1e-5
 MEL_BANDS = 80  # small_cnn's log-mel bands
+CONV_FILTERS = (16, 32, 48, 64)  # small_cnn's Conv-BN-ReLU blocks
 
 
 def learning_rate(arch: str, total_steps: int | None = None):
@@ -158,11 +159,11 @@ def build_model(
         # global batch, so every replica keeps the same moving mean and variance
         # (unsynchronized, each replica would keep its own and save only the first's).
         synchronized = tf.distribute.get_strategy().num_replicas_in_sync > 1
-        for index, filters in enumerate((16, 32, 48, 64)):
+        for index, filters in enumerate(CONV_FILTERS):
             x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
             x = keras.layers.BatchNormalization(momentum=0.9, synchronized=synchronized)(x)
             x = keras.layers.ReLU()(x)
-            if index < 3:
+            if index < len(CONV_FILTERS) - 1:
                 x = keras.layers.MaxPooling2D(2)(x)
         # Statistics over time only: where energy sits in frequency (formants, pitch
         # range) is what tells voices apart, so the frequency axis is kept.
