@@ -405,7 +405,7 @@ def train(
     import tensorflow as tf
 
     from speaker_recognition import synthetic
-    from speaker_recognition.model import build_model
+    from speaker_recognition.model import LABEL_SMOOTHING, build_model
 
     replicas = strategy.num_replicas_in_sync
     if batch_size % replicas:
@@ -488,6 +488,15 @@ def train(
             **ROOM_AUGMENTATION,
         }
 
+    steps = math.ceil(len(train_set) / batch_size)
+    # The room recipe's waveform augmentation regularizes enough on its own; its
+    # smoothed targets lower how often a stranger's voice gets a confident label.
+    settings = {
+        "total_steps": steps * epochs,
+        "masks_and_dropout": augment != "room",
+        "label_smoothing": LABEL_SMOOTHING if augment == "room" else 0.0,
+    }
+
     def training_batches(context, counted=True):
         # Each worker reads its own share of the files, with its own seeds.
         worker_seed = seed + 7919 * context.input_pipeline_id
@@ -498,12 +507,14 @@ def train(
             summary=train_summary if stream and counted else None,
         )
         augmented = data.augment(clips, train_noise, worker_seed, **options)
+        if settings["label_smoothing"]:
+            augmented = augmented.map(
+                lambda clip, label: (clip, tf.one_hot(label, len(names))),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
         per_replica = context.get_per_replica_batch_size(batch_size)
         return augmented.batch(per_replica).prefetch(tf.data.AUTOTUNE)
 
-    steps = math.ceil(len(train_set) / batch_size)
-    # The room recipe's waveform augmentation regularizes enough on its own.
-    settings = {"total_steps": steps * epochs, "masks_and_dropout": augment != "room"}
     with strategy.scope():
         model = build_model(len(names), arch, **settings)
     # The evaluator's optimizer has the same schedule, so its state copies across one to one.

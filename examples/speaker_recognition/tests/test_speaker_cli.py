@@ -9,6 +9,7 @@ import pytest
 import scipy.io.wavfile
 
 from speaker_recognition import convert, demo, predict, synthetic, train
+from speaker_recognition.model import LABEL_SMOOTHING
 from speaker_recognition.wavfile import write_wav
 from spela.export import load_keras_model
 
@@ -85,6 +86,9 @@ def test_room_augmented_training_reports_room_conditions(trained_run, tmp_path):
     noise_model = load_keras_model(trained_run[1] / "best.keras")
     assert not regularizers & {type(layer).__name__ for layer in room_model.layers}
     assert regularizers <= {type(layer).__name__ for layer in noise_model.layers}
+    # The room recipe's targets are smoothed (one-hot labels); the noise recipe's are not.
+    assert room_model.loss.get_config()["label_smoothing"] == pytest.approx(LABEL_SMOOTHING)
+    assert noise_model.loss == "sparse_categorical_crossentropy"
     assert (run_dir / "room.png").stat().st_size > 10_000
 
 

@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from speaker_recognition.model import (
+    LABEL_SMOOTHING,
     LEARNING_RATES,
     STATISTICS_EPSILON,
     WARMUP_SHARE,
@@ -113,11 +114,27 @@ def test_small_cnn_front_end_resolves_the_harmonics_of_a_low_voice(pitch_hz):
     assert min(depths) > 10.0, depths
 
 
+@pytest.mark.parametrize("smoothing", [0.0, LABEL_SMOOTHING, 0.3])
+def test_label_smoothing_mixes_the_targets_with_the_uniform_distribution(smoothing):
+    model = build_model(5, label_smoothing=smoothing)
+    probabilities = np.random.default_rng(1).dirichlet(np.ones(5), size=6).astype(np.float32)
+    labels = np.array([0, 1, 2, 3, 4, 2])
+    targets = np.eye(5)[labels] * (1 - smoothing) + smoothing / 5
+    expected = np.mean(-np.sum(targets * np.log(probabilities), axis=1))
+    given = np.eye(5, dtype=np.float32)[labels] if smoothing else labels
+    loss = keras.losses.get(model.loss)  # a loss object, or the function a name stands for
+    got = float(np.mean(loss(given, probabilities)))
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="arch"):
         build_model(5, "resnet")
     with pytest.raises(ValueError, match="n_classes"):
         build_model(1)
+    for smoothing in (-0.1, 1.0, "0.1"):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            build_model(5, label_smoothing=smoothing)
 
 
 @pytest.mark.parametrize("total_steps", [1, 7, 40, 1000])
