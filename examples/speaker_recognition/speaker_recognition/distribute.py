@@ -187,12 +187,18 @@ def fit_multi_worker(
     import tensorflow as tf
 
     loss_function = keras.losses.get(model.loss)
+    if isinstance(loss_function, keras.losses.Loss):
+        # A loss object reduces over the batch; its ``call`` gives one value per clip.
+        loss_function = loss_function.call
 
     def replica_step(clips, labels):
-        labels = tf.cast(labels, tf.int32)
+        # One-hot labels (smoothed targets, build_model's label_smoothing) or class indices.
+        one_hot = len(labels.shape) == 2
+        targets = tf.cast(labels, tf.float32) if one_hot else tf.cast(labels, tf.int32)
+        labels = tf.argmax(labels, -1, output_type=tf.int32) if one_hot else targets
         with tf.GradientTape() as tape:
             probabilities = model(clips, training=True)
-            per_example = loss_function(labels, probabilities)
+            per_example = loss_function(targets, probabilities)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
             if model.losses:
                 loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
