@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     strangers = report["confident_label_rate"]
     print(
-        "  strangers named at the app's 0.6 threshold: "
+        f"  {strangers['stranger_voices']} strangers named at the app's 0.6 threshold: "
         f"{strangers['strangers']['0.6']:.0%} of windows (enrolled speakers named right: "
         f"{strangers['enrolled_correct']['0.6']:.0%})"
     )

@@ -627,7 +627,7 @@ def train(
         + ", ".join(f"{name} {accuracy:.1%}" for name, accuracy in in_room.items())
     )
     print(
-        "confident labels (app rule, threshold 0.6): strangers "
+        f"confident labels (app rule, threshold 0.6): {unknown['stranger_voices']} strangers "
         f"{unknown['strangers']['0.6']:.0%} of windows, enrolled speakers "
         f"{unknown['enrolled_correct']['0.6']:.0%} (and right)"
     )

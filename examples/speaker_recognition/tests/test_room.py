@@ -153,3 +153,7 @@ def test_confident_rates_count_strangers_and_enrolled_apart():
     assert rates["strangers"] == {"0.6": 1.0, "0.7": 1.0, "0.8": 1.0, "0.9": 0.0}
     assert rates["enrolled"] == rates["strangers"]
     assert rates["enrolled_correct"] == {"0.6": 0.5, "0.7": 0.5, "0.8": 0.5, "0.9": 0.0}
+    # Two loud 3-s recordings, 1-s windows every 250 ms: 9 windows each.
+    assert rates["enrolled_windows"] == 18
+    assert rates["stranger_voices"] == 2
+    assert 0 < rates["stranger_windows"] <= 18

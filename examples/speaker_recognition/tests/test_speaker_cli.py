@@ -60,9 +60,19 @@ def test_training_artifacts(trained_run):
     assert set(report["accuracy_in_room"]) == {"reverberation", "channel", "both"}
     assert all(0.0 <= a <= 1.0 for a in report["accuracy_in_room"].values())
     rates = report["confident_label_rate"]
-    assert set(rates) == {"strangers", "enrolled", "enrolled_correct"}
-    for by_threshold in rates.values():
-        values = [by_threshold[t] for t in ("0.6", "0.7", "0.8", "0.9")]
+    assert set(rates) == {
+        "strangers",
+        "enrolled",
+        "enrolled_correct",
+        "stranger_voices",
+        "stranger_windows",
+        "enrolled_windows",
+    }
+    assert rates["stranger_voices"] == 20
+    # 20 recordings of 12 s give at most 20 x 45 windows of 1 s every 250 ms.
+    assert 0 < rates["stranger_windows"] <= 900
+    for kind in ("strangers", "enrolled", "enrolled_correct"):
+        values = [rates[kind][t] for t in ("0.6", "0.7", "0.8", "0.9")]
         assert values == sorted(values, reverse=True)  # a higher threshold accepts less
     assert report["pipeline_clips_per_second"] > 0 and report["training_clips_per_second"] > 0
     assert (run_dir / "labels.txt").read_text().split() == sorted(v.name for v in synthetic.VOICES)
