@@ -193,9 +193,11 @@ def fit_multi_worker(
 
     def replica_step(clips, labels):
         # One-hot labels (smoothed targets, build_model's label_smoothing) or class indices.
-        one_hot = len(labels.shape) == 2
-        targets = tf.cast(labels, tf.float32) if one_hot else tf.cast(labels, tf.int32)
-        labels = tf.argmax(labels, -1, output_type=tf.int32) if one_hot else targets
+        if len(labels.shape) == 2:
+            targets = tf.cast(labels, tf.float32)
+            classes = tf.argmax(labels, -1, output_type=tf.int32)
+        else:
+            targets = classes = tf.cast(labels, tf.int32)
         with tf.GradientTape() as tape:
             probabilities = model(clips, training=True)
             per_example = loss_function(targets, probabilities)
@@ -206,10 +208,10 @@ def fit_multi_worker(
         gradients = tape.gradient(loss, variables)
         model.optimizer.apply_gradients(zip(gradients, variables, strict=True))
         correct = tf.cast(
-            tf.equal(tf.argmax(probabilities, -1, output_type=tf.int32), labels), "float32"
+            tf.equal(tf.argmax(probabilities, -1, output_type=tf.int32), classes), "float32"
         )
         return tf.stack(
-            [loss * global_batch, tf.reduce_sum(correct), tf.cast(tf.size(labels), "float32")]
+            [loss * global_batch, tf.reduce_sum(correct), tf.cast(tf.size(classes), "float32")]
         )
 
     @tf.function
