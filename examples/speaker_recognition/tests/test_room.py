@@ -157,3 +157,29 @@ def test_confident_rates_count_strangers_and_enrolled_apart():
     assert rates["enrolled_windows"] == 18
     assert rates["stranger_voices"] == 2
     assert 0 < rates["stranger_windows"] <= 18
+
+
+def test_room_recipe_puts_the_room_on_four_clips_in_five():
+    import tensorflow as tf
+
+    from speaker_recognition import train
+
+    # Each clip is a click at sample 100: untouched, everything after sample 200 is
+    # silent; through a room, the reverberant tail fills it.
+    count = 600
+    clips = np.zeros((count, CLIP_SAMPLES), np.float32)
+    clips[:, 100] = 0.5
+    recipe = {k: v for k, v in train.ROOM_AUGMENTATION.items() if not k.startswith("babble")}
+    stream = data.augment(
+        tf.data.Dataset.from_tensor_slices((clips, np.zeros(count, np.int32))),
+        np.zeros((0, CLIP_SAMPLES), np.float32),
+        seed=3,
+        gain_db=0.0,
+        impulses=room.impulse_responses(train.TRAIN_ROOMS, seed=1),
+        channels=room.channel_responses(train.TRAIN_ROOMS, seed=2),
+        **recipe,
+    )
+    tails = np.array([np.sum(np.asarray(clip)[200:] ** 2) for clip, _ in stream])
+    reverberated = np.mean(tails > 1e-6)
+    # Binomial spread of the share over 600 clips at 0.8: 0.016.
+    assert reverberated == pytest.approx(0.8, abs=0.05)
