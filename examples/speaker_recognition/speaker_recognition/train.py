@@ -365,7 +365,7 @@ def train(
     augment : {"noise", "room"}
         ``"noise"`` (default): noise files only. ``"room"``: also babble of
         other training speakers, room reverberation and phone channels
-        (``data.augment``); it needs more data and epochs (``make demo``:
+        (``data.augment``, in the shares of ``ROOM_AUGMENTATION``); it needs more data and epochs (``make demo``:
         3,000 clips per speaker, 24 epochs).
     stream : bool, default False
         Read the clips from their files as training goes (``data.clip_stream``)
