@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from speaker_recognition import convert, predict, train
+from speaker_recognition import convert, predict, strangers, train
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 
 DEMO_EPOCHS = 24
@@ -84,12 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         "  babble + room at 10 / 5 dB: "
         + ", ".join(f"{name} {a['10']:.1%} / {a['5']:.1%}" for name, a in in_room.items())
     )
-    strangers = report["confident_label_rate"]
-    print(
-        f"  {strangers['stranger_voices']} strangers named at the app's 0.6 threshold: "
-        f"{strangers['strangers']['0.6']:.0%} of windows (enrolled speakers named right: "
-        f"{strangers['enrolled_correct']['0.6']:.0%})"
-    )
+    print(f"  app's rule: {strangers.summary_line(report['confident_label_rate'])}")
     for name in ("model.tflite", "model_int8.tflite"):
         f = figures[name]
         print(

@@ -365,8 +365,8 @@ def train(
     augment : {"noise", "room"}
         ``"noise"`` (default): noise files only. ``"room"``: also babble of
         other training speakers, room reverberation and phone channels
-        (``data.augment``, in the shares of ``ROOM_AUGMENTATION``); it needs more data and epochs (``make demo``:
-        3,000 clips per speaker, 24 epochs).
+        (``data.augment``, in the shares of ``ROOM_AUGMENTATION``); it needs
+        more data and epochs (``make demo``: 3,000 clips per speaker, 24 epochs).
     stream : bool, default False
         Read the clips from their files as training goes (``data.clip_stream``)
         instead of into memory first: memory stays flat whatever the
@@ -628,11 +628,7 @@ def train(
         "clean speech in held-out rooms: "
         + ", ".join(f"{name} {accuracy:.1%}" for name, accuracy in in_room.items())
     )
-    print(
-        f"confident labels (app rule, threshold 0.6): {unknown['stranger_voices']} strangers "
-        f"{unknown['strangers']['0.6']:.0%} of windows, enrolled speakers "
-        f"{unknown['enrolled_correct']['0.6']:.0%} (and right)"
-    )
+    print(f"app's rule: {strangers.summary_line(unknown)}")
     print(
         f"input pipeline {speed['pipeline_clips_per_second']:,.0f} clips/s, training "
         f"{speed['training_clips_per_second']:,.0f} clips/s over {replicas} replica(s)"

@@ -183,3 +183,19 @@ def test_room_recipe_puts_the_room_on_four_clips_in_five():
     reverberated = np.mean(tails > 1e-6)
     # Binomial spread of the share over 600 clips at 0.8: 0.016.
     assert reverberated == pytest.approx(0.8, abs=0.05)
+
+
+def test_summary_line_keeps_a_tenth_of_a_point():
+    from speaker_recognition import strangers
+
+    rates = {
+        "strangers": {"0.6": 0.5577, "0.8": 0.1923},
+        "enrolled_correct": {"0.6": 0.99575, "0.8": 0.9473},
+        "stranger_voices": 20,
+    }
+    line = strangers.summary_line(rates)
+    assert "20 strangers named at 0.6 in 55.8% of their windows" in line
+    assert "named right in 99.6%" in line  # rounded to whole points it read 100%
+    assert "19.2%" in strangers.summary_line(rates, 0.8)
+    with pytest.raises(ValueError, match="threshold must be one of"):
+        strangers.summary_line(rates, 0.75)

@@ -191,7 +191,12 @@ def test_demo_trains_with_the_room_recipe_and_reports_every_model(tmp_path, caps
     int8_room = figures["model_int8.tflite"]["accuracy_by_condition"]["babble + room"]
     assert f"Keras {keras_room['10']:.1%} / {keras_room['5']:.1%}" in line
     assert f"model_int8.tflite {int8_room['10']:.1%} / {int8_room['5']:.1%}" in line
-    assert "strangers named at the app's 0.6 threshold" in printed
+    rates = report["confident_label_rate"]
+    assert (
+        f"{rates['stranger_voices']} strangers named at 0.6 in {rates['strangers']['0.6']:.1%}"
+        in printed
+    )
+    assert f"enrolled speakers named right in {rates['enrolled_correct']['0.6']:.1%}" in printed
 
 
 def test_demo_refuses_bad_sizes(tmp_path, capsys):
