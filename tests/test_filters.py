@@ -139,3 +139,45 @@ def test_filters_does_not_import_tensorflow():
     )
     assert "spela.filters.mel" in result.stdout
     assert result.stdout.strip().endswith("False")
+
+
+@st.composite
+def banded_matrices(draw):
+    """``(n_in, n_out)`` matrices whose nonzero rows move down with the column, some empty."""
+    n_in, n_out = draw(st.integers(1, 40)), draw(st.integers(1, 30))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    starts = np.sort(rng.integers(0, n_in, n_out))
+    widths = rng.integers(0, 6, n_out)
+    matrix = np.zeros((n_in, n_out))
+    for column, (start, width) in enumerate(zip(starts, widths, strict=True)):
+        matrix[start : start + width, column] = rng.uniform(0.1, 1.0, min(width, n_in - start))
+    return matrix, draw(st.sampled_from([0, 16, 256])), draw(st.sampled_from([None, 1, 8, 40]))
+
+
+@given(banded_matrices())
+def test_band_blocks_keep_every_nonzero_entry(case):
+    matrix, block_cost, max_entries = case
+    blocks = filters.band_blocks(matrix, block_cost=block_cost, max_entries=max_entries)
+    assert [block[2] for block in blocks] == [0] + [block[3] for block in blocks[:-1]]
+    assert blocks[-1][3] == matrix.shape[1]
+    rebuilt = np.zeros_like(matrix)
+    for row_start, row_stop, start, stop in blocks:
+        assert 0 <= row_start < row_stop <= matrix.shape[0]
+        entries = (row_stop - row_start) * (stop - start)
+        assert max_entries is None or entries <= max_entries or stop - start == 1
+        rebuilt[row_start:row_stop, start:stop] = matrix[row_start:row_stop, start:stop]
+    np.testing.assert_array_equal(rebuilt, matrix)
+
+
+def test_band_blocks_store_a_mel_filterbank_in_an_eighth():
+    matrix = filters.mel_filterbank(16000, 512, 80, f_min=50.0).T
+    blocks = filters.band_blocks(matrix)
+    stored = sum((rows - first) * (stop - start) for first, rows, start, stop in blocks)
+    # 498 nonzero entries of 20,560; blocks of consecutive bands keep 2,429 in 8 blocks.
+    assert stored <= 2500 and len(blocks) <= 10, (stored, len(blocks))
+    with pytest.raises(ValueError, match="matrix must be 2-D"):
+        filters.band_blocks(np.zeros(3))
+    with pytest.raises(ValueError, match="block_cost must be >= 0"):
+        filters.band_blocks(matrix, block_cost=-1)
+    with pytest.raises(ValueError, match="max_entries"):
+        filters.band_blocks(matrix, max_entries=0)

@@ -327,3 +327,64 @@ def test_mfcc_bad_arguments():
         spela.LogMelToMFCC(20)(keras.Input((100, 10)))
     with pytest.raises(ValueError, match="257 frequency bins"):
         spela.MelFilterbank(16000, 512)(keras.Input((100, 100)))
+
+
+def test_exported_mel_spectrogram_stores_only_the_bands(record_error):
+    from spela.export import run_tflite, to_tflite
+
+    options = {"n_fft": 512, "hop_length": 160, "n_mels": 80, "f_min": 50.0}
+    audio = keras.Input((16000,))
+    model = keras.Model(audio, spela.MelSpectrogram(16000, **options)(audio))
+    flatbuffer = to_tflite(model)
+    # The dense 257 x 80 float32 filterbank alone is 82,240 bytes; the bands, 9,716.
+    assert len(flatbuffer) < 120_000, len(flatbuffer)
+    x = _audio(2, 16000, 3)
+    want = np.stack(
+        [
+            librosa.feature.melspectrogram(
+                y=c.astype(np.float64), sr=16000, n_fft=512, hop_length=160, n_mels=80, fmin=50.0
+            ).T
+            for c in x
+        ]
+    )
+    got = run_tflite(flatbuffer, x)
+    error = np.max(np.abs(got - want)) / np.max(want)
+    record_error("MelSpectrogram, banded filterbank in TFLite vs librosa", error)
+    # float32 DFT of 512 terms, relative to the largest output.
+    assert error < 1e-5
+
+
+def test_a_frozen_trained_filterbank_is_applied_whole():
+    spectrum = np.random.default_rng(1).random((2, 5, 257)).astype(np.float32)
+    layer = spela.MelFilterbank(16000, 512, n_mels=40, trainable=True)
+    layer.build(spectrum.shape)
+    trained = np.random.default_rng(2).random((257, 40)).astype(np.float32)
+    layer.filterbank.assign(trained)
+    layer.trainable = False
+    want = spectrum.astype(np.float64) @ trained
+    np.testing.assert_allclose(np.asarray(layer(spectrum)), want, rtol=1e-5)
+
+
+def test_dynamic_range_export_keeps_the_log_mel_of_float(record_error):
+    from spela.export import run_tflite, to_tflite
+
+    audio = keras.Input((16000,))
+    layer = spela.MelSpectrogram(16000, n_fft=512, hop_length=160, n_mels=80, to_db=True)
+    model = keras.Model(audio, layer(audio))
+    x = _audio(2, 16000, 4)
+    want = np.stack(
+        [
+            librosa.power_to_db(
+                librosa.feature.melspectrogram(
+                    y=c.astype(np.float64), sr=16000, n_fft=512, hop_length=160, n_mels=80
+                ),
+                top_db=80.0,
+            ).T
+            for c in x
+        ]
+    )
+    got = run_tflite(to_tflite(model, quantize="dynamic"), x)
+    error = np.max(np.abs(got - want))
+    record_error("MelSpectrogram(to_db=True), dynamic-range TFLite vs librosa [dB]", error)
+    # An 8-bit dense filterbank was off by 50 dB here; float blocks keep float32's error.
+    assert error < DB_TOLERANCE

@@ -21,6 +21,7 @@ from spela.filters.inverse import (
     window_sumsquare,
 )
 from spela.filters.mel import (
+    band_blocks,
     cepstral_matrix,
     dct_matrix,
     hz_to_mel,
@@ -50,6 +51,7 @@ __all__ = [
     "MAX_SIGNAL_LENGTH",
     "FactoredDFT",
     "FactoredInverseDFT",
+    "band_blocks",
     "cepstral_matrix",
     "check_nola",
     "dct_matrix",

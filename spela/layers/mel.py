@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from spela import filters, ops
 from spela.filters._arguments import MAX_N_MELS, _check_bool, _check_positive_int
@@ -42,6 +43,23 @@ def _add_mel_weight(layer) -> None:
     )
 
 
+def _apply_mel(layer, spectrum):
+    """``spectrum @ filterbank`` along axis 2, storing only the bands when it can.
+
+    A filterbank that is not trainable and still holds the mel matrix becomes
+    constant blocks (``ops.apply_banded_matrix``): the exported model stores
+    and multiplies about an eighth of the dense matrix. A trainable one, or
+    one whose weight was set to anything else, is applied whole.
+    """
+    if not layer.trainable:
+        # Read outside any graph being traced: the comparison is a Python bool.
+        with tf.init_scope():
+            current = keras.ops.convert_to_numpy(layer.filterbank)
+        if np.array_equal(current, layer._initial_mel.astype(np.float32)):
+            return ops.apply_banded_matrix(spectrum, current, axis=2)
+    return ops.apply_matrix(spectrum, layer.filterbank, axis=2)
+
+
 def _mel_config(layer) -> dict:
     return {
         "sample_rate": layer.sample_rate,
@@ -74,6 +92,10 @@ class MelFilterbank(FeatureLayer):
         Filter normalisation, as ``librosa.filters.mel``.
     trainable : bool, default False
         Make the filterbank a trainable weight initialised to the mel matrix.
+        Not trainable, the filterbank is applied in blocks of consecutive
+        bands over the bins where they are nonzero
+        (``spela.ops.apply_banded_matrix``): graphs and exported files hold
+        about an eighth of the dense matrix.
 
     Input shape
     -----------
@@ -120,7 +142,7 @@ class MelFilterbank(FeatureLayer):
 
     def call(self, inputs):
         spectrum = _as_float32_signal(inputs, "MelFilterbank input")
-        return ops.apply_matrix(spectrum, self.filterbank, axis=2)
+        return _apply_mel(self, spectrum)
 
     def compute_output_shape(self, input_shape):
         self._check_input_shape(input_shape)
@@ -153,7 +175,8 @@ class MelSpectrogram(_SpectralLayer):
         Decibel options (see ``PowerToDecibel``); ``amin`` defaults to
         1e-10 for power and 1e-5 for magnitude.
     trainable : bool, default False
-        Train the DFT kernel (matmul backend) and the mel filterbank.
+        Train the DFT kernel (matmul backend) and the mel filterbank. Not
+        trainable, the filterbank is applied in blocks, as in ``MelFilterbank``.
 
     Input shape
     -----------
@@ -221,7 +244,7 @@ class MelSpectrogram(_SpectralLayer):
 
     def call(self, inputs):
         spectrum, channels = self._spectrum(inputs)
-        mel = ops.apply_matrix(spectrum, self.filterbank, axis=2)
+        mel = _apply_mel(self, spectrum)
         if channels is not None:
             mel = ops.unfold_channels(mel, channels)
         # "max" references and top_db act per example over all channels, as librosa

@@ -9,7 +9,7 @@ come from ``spela.filters``; one module per concern, as in
 
 from spela.ops.decibel import amplitude_to_db, power_to_db
 from spela.ops.inverse import istft, istft_length, istft_of_stacked, overlap_add
-from spela.ops.mel import apply_matrix
+from spela.ops.mel import apply_banded_matrix, apply_matrix
 from spela.ops.spectral import (
     BACKENDS,
     PAD_MODES,
@@ -33,6 +33,7 @@ __all__ = [
     "BACKENDS",
     "PAD_MODES",
     "amplitude_to_db",
+    "apply_banded_matrix",
     "apply_matrix",
     "check_backend",
     "delta",
