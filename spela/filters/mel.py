@@ -294,29 +294,25 @@ def band_blocks(
     firsts = np.where(any_nonzero, np.argmax(nonzero, axis=0), n_in)
     lasts = np.where(any_nonzero, n_in - np.argmax(nonzero[::-1], axis=0), 0)
 
-    def rows(first, last):
-        return (int(first), int(last)) if first < last else (0, 1)
-
     best = np.full(n_out + 1, np.inf)
     best[0] = 0.0
-    previous = np.zeros(n_out + 1, dtype=int)
+    chosen = [None] * (n_out + 1)  # per stop: the best last block
     for stop in range(1, n_out + 1):
         first, last = n_in, 0
         for start in range(stop - 1, max(stop - _MAX_BLOCK_COLUMNS, 0) - 1, -1):
             first, last = min(first, firsts[start]), max(last, lasts[start])
-            row_start, row_stop = rows(first, last)
+            row_start, row_stop = (int(first), int(last)) if first < last else (0, 1)
             entries = (row_stop - row_start) * (stop - start)
             if max_entries is not None and entries > max_entries and start < stop - 1:
                 break
             cost = best[start] + entries + block_cost
             if cost < best[stop]:
-                best[stop], previous[stop] = cost, start
+                best[stop], chosen[stop] = cost, (row_start, row_stop, start, stop)
     blocks = []
     stop = n_out
     while stop > 0:
-        start = int(previous[stop])
-        blocks.append((*rows(firsts[start:stop].min(), lasts[start:stop].max()), start, stop))
-        stop = start
+        blocks.append(chosen[stop])
+        stop = chosen[stop][2]
     return blocks[::-1]
 
 
