@@ -44,6 +44,10 @@ VOWELS = np.array(
     dtype=np.float64,
 )
 
+# Standard deviation of the random factor on each syllable's formants: how far one
+# vowel of a voice strays from its average.
+FORMANT_JITTER = 0.04
+
 
 @dataclass(frozen=True)
 class Voice:
@@ -86,6 +90,64 @@ def random_voices(count: int, seed: int, prefix: str = "Voice") -> list[Voice]:
     ]
 
 
+def separation(a: Voice, b: Voice) -> float:
+    """How far apart two voices are in vocal tract and pitch, in syllable-to-syllable spreads.
+
+    The distance between the vocal-tract lengths in units of ``FORMANT_JITTER``
+    and between the median pitches in units of the voices' mean ``pitch_spread``,
+    both on a log scale, combined as a Euclidean norm. Below about 1, one
+    syllable of either voice could have come from the other on both cues; the
+    voices then differ mainly by their other parameters (tilt, breathiness,
+    rate, ...), which this does not count.
+
+    Parameters
+    ----------
+    a, b : Voice
+        The two voices.
+
+    Returns
+    -------
+    float
+        ``hypot(|log(a.tract_scale / b.tract_scale)| / FORMANT_JITTER,
+        |log(a.pitch_hz / b.pitch_hz)| / mean(a.pitch_spread, b.pitch_spread))``,
+        dimensionless, >= 0.
+    """
+    tract = abs(np.log(a.tract_scale / b.tract_scale)) / FORMANT_JITTER
+    pitch = abs(np.log(a.pitch_hz / b.pitch_hz)) / ((a.pitch_spread + b.pitch_spread) / 2)
+    return float(np.hypot(tract, pitch))
+
+
+def closest_voices(voices: list[Voice] | tuple[Voice, ...]) -> tuple[Voice, Voice, float]:
+    """The pair of ``voices`` with the smallest :func:`separation`, and that separation.
+
+    Parameters
+    ----------
+    voices : sequence of Voice
+        At least two voices.
+
+    Returns
+    -------
+    (Voice, Voice, float)
+        The two voices in the order given, and their separation.
+    """
+    if len(voices) < 2:
+        raise ValueError(f"voices must hold at least two voices, got {len(voices)}")
+    pairs = [(a, b, separation(a, b)) for i, a in enumerate(voices) for b in voices[i + 1 :]]
+    return min(pairs, key=lambda pair: pair[2])
+
+
+def describe_closest_voices(voices: list[Voice] | tuple[Voice, ...]) -> str:
+    """One line naming the closest pair of ``voices``: separation, tracts and pitches apart (%)."""
+    a, b, distance = closest_voices(voices)
+    tract = abs(a.tract_scale / b.tract_scale - 1) * 100
+    pitch = abs(a.pitch_hz / b.pitch_hz - 1) * 100
+    return (
+        f"closest voices: {a.name} and {b.name}, separation {distance:.2f} "
+        f"(vocal tracts {tract:.1f} % apart, median pitches {a.pitch_hz:.0f} / "
+        f"{b.pitch_hz:.0f} Hz, {pitch:.0f} % apart)"
+    )
+
+
 def _resonator_sos(frequencies: np.ndarray, bandwidths: np.ndarray, rate: int) -> np.ndarray:
     """Second-order sections of unit-DC-gain resonators (one per formant)."""
     sections = []
@@ -122,7 +184,7 @@ def _syllable(voice: Voice, rng: np.random.Generator, rate: int) -> np.ndarray:
     source = scipy.signal.lfilter([1 - voice.tilt], [1, -voice.tilt], source)
     pulse_gate = 0.5 + 0.5 * np.cos(2 * np.pi * phase)
     source = source + voice.breathiness * rng.standard_normal(voiced) * pulse_gate
-    vowel = VOWELS[rng.integers(len(VOWELS))] * rng.normal(1.0, 0.04, 3)
+    vowel = VOWELS[rng.integers(len(VOWELS))] * rng.normal(1.0, FORMANT_JITTER, 3)
     formants = np.append(vowel, 3500.0) * voice.tract_scale
     bandwidths = np.array([70.0, 100.0, 140.0, 200.0]) * voice.bandwidth_scale
     speech = scipy.signal.sosfilt(_resonator_sos(formants, bandwidths, rate), source)
@@ -307,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"wrote {len(voices)} speakers x {args.clips_per_speaker} clips and 6 noise files to {out}"
     )
+    print(describe_closest_voices(voices))
     return 0
 
 

@@ -76,3 +76,36 @@ def test_random_voices_stay_in_the_range_of_the_fixed_ones(tmp_path):
         "Voice1",
         "Voice2",
     ]
+
+
+def test_separation_counts_tract_and_pitch_in_their_spreads():
+    from dataclasses import replace
+
+    base = synthetic.VOICES[2]
+    spread = base.pitch_spread
+    # 3 formant spreads apart in tract and 4 pitch spreads apart in pitch: a 3-4-5 triangle.
+    other = replace(
+        base,
+        name="Other",
+        tract_scale=base.tract_scale * np.exp(3 * synthetic.FORMANT_JITTER),
+        pitch_hz=base.pitch_hz * np.exp(4 * spread),
+    )
+    assert synthetic.separation(base, other) == pytest.approx(5.0)
+    assert synthetic.separation(other, base) == pytest.approx(5.0)
+    assert synthetic.separation(base, replace(base, tilt=0.1, name="Tilted")) == 0.0
+
+    near = replace(base, name="Near", tract_scale=base.tract_scale * np.exp(0.04 * 0.5))
+    first, second, distance = synthetic.closest_voices([other, base, near])
+    assert (first.name, second.name, distance) == ("Chen", "Near", pytest.approx(0.5))
+    with pytest.raises(ValueError, match="voices must hold at least two"):
+        synthetic.closest_voices([base])
+
+
+def test_command_names_the_closest_voices(tmp_path, capsys):
+    assert (
+        synthetic.main([str(tmp_path / "d"), "--clips-per-speaker", "1", "--voice-seed", "5"]) == 0
+    )
+    line = capsys.readouterr().out.splitlines()[-1]
+    # Voice-seed 5 draws two voices 0.2 % apart in vocal tract at the same median pitch.
+    assert line.startswith("closest voices: Voice1 and Voice5, separation 0.05 ")
+    assert "vocal tracts 0.2 % apart" in line
