@@ -16,6 +16,7 @@ Usage: ``python -m speaker_recognition.synthetic OUT_DIR [--clips-per-speaker N]
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import sys
 import tempfile
@@ -132,12 +133,24 @@ def closest_voices(voices: list[Voice] | tuple[Voice, ...]) -> tuple[Voice, Voic
     """
     if len(voices) < 2:
         raise ValueError(f"voices must hold at least two voices, got {len(voices)}")
-    pairs = [(a, b, separation(a, b)) for i, a in enumerate(voices) for b in voices[i + 1 :]]
+    pairs = ((a, b, separation(a, b)) for a, b in itertools.combinations(voices, 2))
     return min(pairs, key=lambda pair: pair[2])
 
 
 def describe_closest_voices(voices: list[Voice] | tuple[Voice, ...]) -> str:
-    """One line naming the closest pair of ``voices``: separation, tracts and pitches apart (%)."""
+    """One line naming the closest pair of ``voices`` and how far apart they are.
+
+    Parameters
+    ----------
+    voices : sequence of Voice
+        At least two voices.
+
+    Returns
+    -------
+    str
+        ``"closest voices: A and B, separation S (vocal tracts T % apart,
+        median pitches P / Q Hz, R % apart)"``.
+    """
     a, b, distance = closest_voices(voices)
     tract = abs(a.tract_scale / b.tract_scale - 1) * 100
     pitch = abs(a.pitch_hz / b.pitch_hz - 1) * 100

@@ -94,7 +94,9 @@ def test_separation_counts_tract_and_pitch_in_their_spreads():
     assert synthetic.separation(other, base) == pytest.approx(5.0)
     assert synthetic.separation(base, replace(base, tilt=0.1, name="Tilted")) == 0.0
 
-    near = replace(base, name="Near", tract_scale=base.tract_scale * np.exp(0.04 * 0.5))
+    near = replace(
+        base, name="Near", tract_scale=base.tract_scale * np.exp(0.5 * synthetic.FORMANT_JITTER)
+    )
     first, second, distance = synthetic.closest_voices([other, base, near])
     assert (first.name, second.name, distance) == ("Chen", "Near", pytest.approx(0.5))
     with pytest.raises(ValueError, match="voices must hold at least two"):
