@@ -140,15 +140,8 @@ def closest_voices(voices: list[Voice] | tuple[Voice, ...]) -> tuple[Voice, Voic
 def describe_closest_voices(voices: list[Voice] | tuple[Voice, ...]) -> str:
     """One line naming the closest pair of ``voices`` and how far apart they are.
 
-    Parameters
-    ----------
-    voices : sequence of Voice
-        At least two voices.
-
-    Returns
-    -------
-    str
-        ``"closest voices: A and B, separation S (vocal tracts T % apart,
+    ``voices`` is as for :func:`closest_voices`. The line reads
+    ``"closest voices: A and B, separation S (vocal tracts T % apart,
         median pitches P / Q Hz, R % apart)"``.
     """
     a, b, distance = closest_voices(voices)
