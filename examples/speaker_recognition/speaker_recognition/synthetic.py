@@ -142,7 +142,7 @@ def describe_closest_voices(voices: list[Voice] | tuple[Voice, ...]) -> str:
 
     ``voices`` is as for :func:`closest_voices`. The line reads
     ``"closest voices: A and B, separation S (vocal tracts T % apart,
-        median pitches P / Q Hz, R % apart)"``.
+    median pitches P / Q Hz, R % apart)"``.
     """
     a, b, distance = closest_voices(voices)
     tract = abs(a.tract_scale / b.tract_scale - 1) * 100
