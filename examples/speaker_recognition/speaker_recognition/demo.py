@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from speaker_recognition import convert, predict, strangers, train
+from speaker_recognition import convert, predict, reporting, strangers, train
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 
 DEMO_EPOCHS = 24
@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         "  babble + room at 10 / 5 dB: "
         + ", ".join(f"{name} {a['10']:.1%} / {a['5']:.1%}" for name, a in in_room.items())
     )
+    print(
+        "  speakers most taken for each other in babble + room at 5 dB (Keras): "
+        + reporting.confused_pairs_line(report["confused_pairs_in_room"]["5"])
+    )
     print(f"  app's rule: {strangers.summary_line(report['confident_label_rate'])}")
     for name in ("model.tflite", "model_int8.tflite"):
         f = figures[name]
@@ -91,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  {name}: {f['bytes'] / 1024:.1f} KB, {f['latency_ms']:.2f} ms per clip (1 thread)"
         )
     print(
-        f"  run folder: {out} (best.keras, curves.png, confusion_test.png, snr.png, report.json)"
+        f"  run folder: {out} (best.keras, curves.png, confusion_test.png, snr.png, room.png, "
+        "confusion_room.png, report.json)"
     )
     print(f"  export: {out / 'export'} (model.tflite, model_int8.tflite, labels.txt, model.json)")
     print(f"  wall time {time.perf_counter() - started:.0f} s")

@@ -39,6 +39,55 @@ def confusion_table(matrix: np.ndarray, labels: list[str]) -> str:
     return "\n".join(lines)
 
 
+def confused_pairs(matrix: np.ndarray, labels: list[str], count: int = 3) -> list[dict]:
+    """The pairs of speakers most often taken for each other, most errors first.
+
+    Parameters
+    ----------
+    matrix : ndarray
+        ``(n_classes, n_classes)`` counts, row = true speaker, column = predicted
+        (``confusion_matrix``).
+    labels : list of str
+        The ``n_classes`` speaker names, in the matrix's order.
+    count : int, default 3
+        At most this many pairs, >= 1; pairs without errors are left out.
+
+    Returns
+    -------
+    list of dict
+        ``{"speakers": [a, b], "errors": n, "share": s}``: ``n`` clips of either
+        speaker taken for the other (both directions), ``s`` their share of all
+        the matrix's errors, in [0, 1]. Ties keep the speakers' order.
+    """
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be an integer >= 1, got {count!r}")
+    matrix = np.asarray(matrix)
+    errors = int(matrix.sum() - np.trace(matrix))
+    both_ways = np.triu(matrix + matrix.T, k=1)
+    rows, columns = np.nonzero(both_ways)
+    order = np.argsort(-both_ways[rows, columns], kind="stable")[:count]
+    return [
+        {
+            "speakers": [labels[rows[i]], labels[columns[i]]],
+            "errors": int(both_ways[rows[i], columns[i]]),
+            "share": float(both_ways[rows[i], columns[i]] / errors),
+        }
+        for i in order
+    ]
+
+
+def confused_pairs_line(pairs: list[dict]) -> str:
+    """``confused_pairs`` as one line: ``"A / B 47 (58% of errors), C / D 9 (11%)"``."""
+    if not pairs:
+        return "no errors"
+    parts = [
+        f"{' / '.join(pair['speakers'])} {pair['errors']} ({pair['share']:.0%}"
+        + (" of errors)" if index == 0 else ")")
+        for index, pair in enumerate(pairs)
+    ]
+    return ", ".join(parts)
+
+
 def class_report(matrix: np.ndarray, labels: list[str]) -> str:
     """Per-class precision, recall and support as a text table."""
     precision, recall = precision_recall(matrix)

@@ -50,6 +50,8 @@ TRAIN_ROOMS, TEST_ROOMS = 64, 32
 # training clips, and the room conditions and strangers use this many test clips.
 BABBLE_POOL_CLIPS = 2000
 REPORT_CLIPS = 2000
+# The SNR of babble + room whose confusion matrix the report plots (confusion_room.png).
+CONFUSION_PLOT_DB = "5"
 # The room on 4 clips in 5 (not 1 in 2) raised babble + room at 10 / 5 dB on each
 # of three independent draws of voices, and cost babble without a room and white noise.
 ROOM_AUGMENTATION = {
@@ -248,20 +250,22 @@ def epoch_report(
     return EpochReport()
 
 
-def room_conditions(
+def room_predictions(
     probabilities_of: Callable[[np.ndarray], np.ndarray], clips, labels, noise_bank, seed: int
-) -> dict[str, dict[str, float]]:
-    """Test accuracy per room condition and SNR (dB), ``{condition: {"clean" | "20": acc}}``.
+) -> dict[str, dict[str, np.ndarray]]:
+    """Predicted speakers per room condition and SNR (dB), ``{condition: {"clean" | "20": ...}}``.
 
     White noise is drawn here; noise files are ``noise_bank`` (held-out windows);
     babble is 1-4 other test clips of other speakers; "babble + room" is babble,
     then a held-out room impulse response and phone channel on the mixture.
     ``probabilities_of`` maps ``(n, CLIP_SAMPLES)`` clips to ``(n, speakers)``
     probabilities (a Keras model through ``predict``, or a TFLite model), so
-    every export is measured on the same degraded clips.
+    every export is measured on the same degraded clips. Each entry is the
+    ``(n,)`` integer labels predicted for ``clips`` ``(n, CLIP_SAMPLES)`` in
+    that condition; "clean" is the clips as they are, in every condition.
     """
     rng = np.random.default_rng(seed + 7)
-    clean = float(np.mean(probabilities_of(clips).argmax(1) == labels))
+    clean = probabilities_of(clips).argmax(1)
     white = rng.standard_normal(clips.shape).astype(np.float32)
     voices = room.babble(clips, labels, clips, labels, seed + 8)
     impulses = room.impulse_responses(TEST_ROOMS, seed + 1001)
@@ -271,7 +275,7 @@ def room_conditions(
     for condition in ROOM_CONDITIONS:
         if condition == "noise files" and not len(noise_bank):
             continue
-        accuracies = {"clean": clean}
+        predictions = {"clean": clean}
         for snr in SNR_LEVELS_DB:
             if condition == "noise files":
                 degraded = noisy_copies(clips, noise_bank, snr, seed)
@@ -282,10 +286,28 @@ def room_conditions(
                 )
                 if condition == "babble + room":
                     degraded = room.degrade(degraded, impulses[picks], channels[picks])
-            predicted = probabilities_of(degraded).argmax(1)
-            accuracies[f"{snr:g}"] = float(np.mean(predicted == labels))
-        results[condition] = accuracies
+            predictions[f"{snr:g}"] = probabilities_of(degraded).argmax(1)
+        results[condition] = predictions
     return results
+
+
+def room_conditions(
+    probabilities_of: Callable[[np.ndarray], np.ndarray], clips, labels, noise_bank, seed: int
+) -> dict[str, dict[str, float]]:
+    """Test accuracy per room condition and SNR (dB), ``{condition: {"clean" | "20": acc}}``.
+
+    The accuracies of ``room_predictions`` (which see, for the arguments and conditions).
+    """
+    predictions = room_predictions(probabilities_of, clips, labels, noise_bank, seed)
+    return accuracies_of(predictions, labels)
+
+
+def accuracies_of(predictions: dict[str, dict[str, np.ndarray]], labels) -> dict:
+    """``room_predictions``' labels scored against the true ``labels``: share right, in [0, 1]."""
+    return {
+        condition: {level: float(np.mean(predicted == labels)) for level, predicted in by.items()}
+        for condition, by in predictions.items()
+    }
 
 
 def room_alone(model, clips, labels, seed: int) -> dict[str, float]:
@@ -571,8 +593,21 @@ def train(
         snr_accuracy[f"{snr:g}"] = float(np.mean(predict(best, noisy).argmax(1) == sample_y))
     reporting.plot_snr(list(snr_accuracy), list(snr_accuracy.values()), run_dir / "snr.png")
     best_probabilities = functools.partial(predict, best)
-    conditions = room_conditions(best_probabilities, test_x, sample_y, test_noise, seed)
+    predictions = room_predictions(best_probabilities, test_x, sample_y, test_noise, seed)
+    conditions = accuracies_of(predictions, sample_y)
     reporting.plot_conditions(conditions, run_dir / "room.png")
+    # Which speakers a room makes the model take for each other, level by level.
+    room_matrices = {
+        level: reporting.confusion_matrix(sample_y, predicted, len(names))
+        for level, predicted in predictions["babble + room"].items()
+    }
+    plotted = conditions["babble + room"][CONFUSION_PLOT_DB]
+    reporting.plot_confusion(
+        room_matrices[CONFUSION_PLOT_DB],
+        names,
+        run_dir / "confusion_room.png",
+        f"babble + room at {CONFUSION_PLOT_DB} dB: {plotted:.1%}",
+    )
     in_room = room_alone(best, test_x, sample_y, seed)
     # Each enrolled speaker's test clips end to end: speech the model did not train on.
     enrolled = [
@@ -602,6 +637,10 @@ def train(
         "accuracy_by_snr_db": snr_accuracy,
         "accuracy_by_condition": conditions,
         "accuracy_in_room": in_room,
+        "confusion_in_room": {level: m.tolist() for level, m in room_matrices.items()},
+        "confused_pairs_in_room": {
+            level: reporting.confused_pairs(m, names) for level, m in room_matrices.items()
+        },
         "confident_label_rate": unknown,
         "augment": augment,
         "stream": stream,
@@ -624,6 +663,12 @@ def train(
         + ", ".join(f"{k} {'' if k == 'clean' else 'dB '}{v:.1%}" for k, v in snr_accuracy.items())
     )
     print(reporting.condition_table(conditions))
+    for level in ("10", "5"):
+        pairs = report["confused_pairs_in_room"][level]
+        print(
+            f"speakers most taken for each other in babble + room at {level} dB: "
+            + reporting.confused_pairs_line(pairs)
+        )
     print(
         "clean speech in held-out rooms: "
         + ", ".join(f"{name} {accuracy:.1%}" for name, accuracy in in_room.items())

@@ -44,6 +44,7 @@ def test_training_artifacts(trained_run):
         "confusion_test.png",
         "snr.png",
         "room.png",
+        "confusion_room.png",
         "confusion/epoch_01.png",
         "confusion/epoch_02.png",
     ):
@@ -58,6 +59,29 @@ def test_training_artifacts(trained_run):
         assert set(accuracies) == {"clean", "20", "10", "5", "0"}
     assert report["augment"] == "noise"
     assert set(report["accuracy_in_room"]) == {"reverberation", "channel", "both"}
+
+
+@pytest.mark.slow
+def test_report_keeps_who_is_taken_for_whom_in_babble_and_a_room(trained_run):
+    _, run_dir = trained_run
+    report = json.loads((run_dir / "report.json").read_text())
+    run = train.load_run(run_dir)
+    names = run["labels"]
+    sampled = train.run_split(run, "test").sample(train.REPORT_CLIPS)[1]
+    clips_per_speaker = np.bincount(sampled, minlength=len(names))
+    accuracies = report["accuracy_by_condition"]["babble + room"]
+    assert set(report["confusion_in_room"]) == set(accuracies)
+    for level, rows in report["confusion_in_room"].items():
+        matrix = np.array(rows)
+        # Rows are the true speakers of the report's clips; the diagonal, the ones named right.
+        assert matrix.sum(axis=1).tolist() == clips_per_speaker.tolist(), level
+        assert np.trace(matrix) / matrix.sum() == pytest.approx(accuracies[level]), level
+        errors = matrix.sum() - np.trace(matrix)
+        for pair in report["confused_pairs_in_room"][level]:
+            a, b = (names.index(name) for name in pair["speakers"])
+            assert pair["errors"] == matrix[a, b] + matrix[b, a] > 0
+            assert pair["share"] == pytest.approx(pair["errors"] / errors)
+    assert (run_dir / "confusion_room.png").stat().st_size > 5_000
     assert all(0.0 <= a <= 1.0 for a in report["accuracy_in_room"].values())
     rates = report["confident_label_rate"]
     assert set(rates) == {
