@@ -302,8 +302,23 @@ def room_conditions(
     return accuracies_of(predictions, labels)
 
 
-def accuracies_of(predictions: dict[str, dict[str, np.ndarray]], labels) -> dict:
-    """``room_predictions``' labels scored against the true ``labels``: share right, in [0, 1]."""
+def accuracies_of(
+    predictions: dict[str, dict[str, np.ndarray]], labels: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """The share of ``room_predictions``' labels that are right, per condition and level.
+
+    Parameters
+    ----------
+    predictions : dict
+        ``{condition: {level: (n,) predicted labels}}``, as ``room_predictions`` returns.
+    labels : ndarray
+        ``(n,)`` true labels of the same clips.
+
+    Returns
+    -------
+    dict
+        ``{condition: {level: accuracy}}``, each accuracy in [0, 1].
+    """
     return {
         condition: {level: float(np.mean(predicted == labels)) for level, predicted in by.items()}
         for condition, by in predictions.items()
