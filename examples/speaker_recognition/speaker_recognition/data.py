@@ -168,7 +168,10 @@ def load_dataset(data_dir: str | Path, progress: bool = True) -> Dataset:
     paths, path_labels, label_names = clip_files(root)
     summary = ReadSummary()
     counts = summary.counts
-    clips, labels, files = [], [], []
+    # One array filled in place: a list of clips stacked at the end would hold
+    # the dataset twice, and more while the allocator keeps the freed clips.
+    clips = np.empty((len(paths), CLIP_SAMPLES), np.float32)
+    labels, files = [], []
     listing = zip(path_labels.tolist(), paths, strict=True)
     for label, path in tqdm(
         listing, total=len(paths), desc="reading clips", unit="file", disable=not progress
@@ -176,7 +179,7 @@ def load_dataset(data_dir: str | Path, progress: bool = True) -> Dataset:
         samples = _read(path, counts)
         if samples is None:
             continue
-        clips.append(_fit_clip(samples, counts))
+        clips[len(files)] = _fit_clip(samples, counts)
         labels.append(label)
         files.append(path)
     present = set(labels)
@@ -184,11 +187,11 @@ def load_dataset(data_dir: str | Path, progress: bool = True) -> Dataset:
     if missing:
         raise DatasetError(f"no readable clips for speakers {missing} in {root}")
     noises = read_noises(root, counts)
-    counts["clips"] = len(clips)
+    counts["clips"] = len(files)
     counts["speakers"] = len(label_names)
     counts["noise_files"] = len(noises)
     return Dataset(
-        clips=np.stack(clips).astype(np.float32),
+        clips=clips[: len(files)],  # the rows of skipped files stay unused at the end
         labels=np.array(labels, dtype=np.int32),
         numbers=clip_numbers(files, labels),
         files=files,
@@ -367,6 +370,7 @@ class ClipSet:
     files: list[Path]
     labels: np.ndarray
     clips: np.ndarray | None = None
+    _tensors: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -398,12 +402,23 @@ class ClipSet:
         labels = self.labels[index::count]
         if self.clips is None:
             return clip_stream(self.files[index::count], labels, summary, shuffle_seed, repeat)
-        dataset = tf.data.Dataset.from_tensor_slices((self.clips[index::count], labels))
+        # Every pipeline of the set gathers from one tensor of its clips, and its
+        # shuffle buffer holds positions: a pipeline of its own copies (a tensor of
+        # the clips, a buffer full of them) would hold the set twice more, and TF
+        # keeps a dataset's tensors as long as its functions live.
+        if self._tensors is None:
+            self._tensors = (tf.convert_to_tensor(self.clips), tf.convert_to_tensor(self.labels))
+        clips, label_tensor = self._tensors
+        positions = tf.data.Dataset.range(index, len(self), count)
         if shuffle_seed is not None:
-            dataset = dataset.shuffle(
+            positions = positions.shuffle(
                 len(labels), seed=shuffle_seed, reshuffle_each_iteration=True
             )
-        return dataset.repeat() if repeat else dataset
+        if repeat:
+            positions = positions.repeat()
+        return positions.map(
+            lambda position: (tf.gather(clips, position), tf.gather(label_tensor, position))
+        )
 
     def sample(self, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """At most ``limit`` clips spread evenly over the set, in memory, and their labels."""

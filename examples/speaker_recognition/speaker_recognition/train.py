@@ -494,6 +494,7 @@ def train(
         )
         for part, index in parts.items()
     }
+    dataset = None  # the splits hold copies of their clips: the whole set can go
     run = {
         "data_dir": str(data_dir),
         "arch": arch,

@@ -222,3 +222,30 @@ def test_streaming_reader_yields_what_the_in_memory_reader_reads(tmp_path):
         clip_only = dataset.summary.counts[key] - (key == "resampled")  # the 44.1 kHz hum
         assert summary.counts[key] == clip_only, key
     assert summary.counts["clips"] == len(dataset.clips)
+
+
+def _rows_of(clip_set, clips, taken, **options):
+    """``(row of clips, label)`` of the first ``taken`` clips a repeating ClipSet yields."""
+    by_first_sample = {float(first): row for row, first in enumerate(clips[:, 0])}
+    stream = clip_set.dataset(repeat=True, **options).take(taken)
+    return [(by_first_sample[float(clip[0])], int(label)) for clip, label in stream]
+
+
+@pytest.mark.parametrize("shard", [(1, 0), (3, 1)])
+def test_clip_set_yields_each_clip_once_a_pass_with_its_label_in_a_seeded_order(shard):
+    rng = np.random.default_rng(3)
+    clips = rng.standard_normal((23, CLIP_SAMPLES)).astype(np.float32)
+    labels = (np.arange(23) % 4).astype(np.int32)
+    clip_set = data.ClipSet([], labels, clips)
+    count, index = shard
+    share = list(range(index, 23, count))
+    in_order = _rows_of(clip_set, clips, 2 * len(share), shard=shard)
+    assert in_order == [(row, labels[row]) for row in share * 2]
+    shuffled = _rows_of(clip_set, clips, 3 * len(share), shard=shard, shuffle_seed=5)
+    assert all(label == labels[row] for row, label in shuffled)
+    passes = [[row for row, _ in shuffled[i * len(share) : (i + 1) * len(share)]] for i in range(3)]
+    assert all(sorted(rows) == share for rows in passes)
+    assert passes[0] != share and passes[0] != passes[1]  # shuffled anew each pass
+    assert _rows_of(clip_set, clips, 3 * len(share), shard=shard, shuffle_seed=5) == shuffled
+    other_seed = _rows_of(clip_set, clips, len(share), shard=shard, shuffle_seed=6)
+    assert other_seed != shuffled[: len(share)]
