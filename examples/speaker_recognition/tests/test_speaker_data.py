@@ -243,7 +243,8 @@ def test_clip_set_yields_each_clip_once_a_pass_with_its_label_in_a_seeded_order(
     assert in_order == [(row, labels[row]) for row in share * 2]
     shuffled = _rows_of(clip_set, clips, 3 * len(share), shard=shard, shuffle_seed=5)
     assert all(label == labels[row] for row, label in shuffled)
-    passes = [[row for row, _ in shuffled[i * len(share) : (i + 1) * len(share)]] for i in range(3)]
+    rows_in_order = [row for row, _ in shuffled]
+    passes = [rows_in_order[i * len(share) : (i + 1) * len(share)] for i in range(3)]
     assert all(sorted(rows) == share for rows in passes)
     assert passes[0] != share and passes[0] != passes[1]  # shuffled anew each pass
     assert _rows_of(clip_set, clips, 3 * len(share), shard=shard, shuffle_seed=5) == shuffled
