@@ -407,7 +407,8 @@ class ClipSet:
         # the clips, a buffer full of them) would hold the set twice more, and TF
         # keeps a dataset's tensors as long as its functions live.
         if self._tensors is None:
-            self._tensors = (tf.convert_to_tensor(self.clips), tf.convert_to_tensor(self.labels))
+            with tf.device("/CPU:0"):  # input pipelines run on the host, not on a GPU
+                self._tensors = tuple(map(tf.convert_to_tensor, (self.clips, self.labels)))
         clips, label_tensor = self._tensors
         positions = tf.data.Dataset.range(index, len(self), count)
         if shuffle_seed is not None:
