@@ -17,6 +17,7 @@ naming them. Every case is counted in the summary line. Files ending in
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections import Counter
@@ -370,10 +371,17 @@ class ClipSet:
     files: list[Path]
     labels: np.ndarray
     clips: np.ndarray | None = None
-    _tensors: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    @functools.cached_property
+    def _tensors(self):
+        """``(clips, labels)`` as tensors on the host, made once for every pipeline of the set."""
+        import tensorflow as tf
+
+        with tf.device("/CPU:0"):  # input pipelines run on the host, not on a GPU
+            return tf.convert_to_tensor(self.clips), tf.convert_to_tensor(self.labels)
 
     def dataset(
         self,
@@ -402,13 +410,9 @@ class ClipSet:
         labels = self.labels[index::count]
         if self.clips is None:
             return clip_stream(self.files[index::count], labels, summary, shuffle_seed, repeat)
-        # Every pipeline of the set gathers from one tensor of its clips, and its
-        # shuffle buffer holds positions: a pipeline of its own copies (a tensor of
-        # the clips, a buffer full of them) would hold the set twice more, and TF
-        # keeps a dataset's tensors as long as its functions live.
-        if self._tensors is None:
-            with tf.device("/CPU:0"):  # input pipelines run on the host, not on a GPU
-                self._tensors = tuple(map(tf.convert_to_tensor, (self.clips, self.labels)))
+        # Every pipeline of the set gathers from one tensor of its clips through a
+        # shuffle buffer of positions. A tensor and a buffer of clips per pipeline
+        # would hold the set twice more, and TF kept a dropped pipeline's tensors.
         clips, label_tensor = self._tensors
         positions = tf.data.Dataset.range(index, len(self), count)
         if shuffle_seed is not None:
