@@ -35,6 +35,9 @@ REPAIRS = ("resampled", "downmixed", "converted", "clipped", "padded", "trimmed"
 # What reading clips counts, per clip file.
 CLIP_COUNTS = (*REPAIRS, "skipped", "clips")
 SPLITS = ("train", "validation", "test")
+# The label of a training clip whose voice no longer belongs to any speaker
+# (``augment``'s scaled voices); ``targets`` gives it equal probabilities.
+STRANGER_LABEL = -1
 
 
 class DatasetError(ValueError):
@@ -582,11 +585,19 @@ def augment(
     babble_snr_db=(0.0, 20.0),
     babble_clips=None,
     babble_labels=None,
+    stranger_probability=0.0,
+    stranger_scale=(1.04, 1.15),
 ):
     """Augment a ``tf.data`` of ``(clip, label)`` examples, one by one.
 
     Each example, in this order:
 
+    0. with probability ``stranger_probability``: every frequency of the clip
+       (pitch, formants, fricatives) and its tempo are scaled by a factor
+       drawn log-uniformly from ``stranger_scale`` or its reciprocal, with
+       equal chance (``scale_voice``), and its label becomes
+       ``STRANGER_LABEL``: the voice is no longer the speaker's (``targets``
+       maps it to equal probabilities for every speaker);
     1. with probability ``babble_probability`` (if ``babble_probability > 0``):
        1-4 clips of ``babble_clips`` whose ``babble_labels`` differ from its
        label are mixed under it at an SNR uniform in ``babble_snr_db``, the
@@ -599,16 +610,33 @@ def augment(
     4. a random gain of up to ``gain_db`` dB either way.
 
     Randomness is stateless, keyed on ``seed`` and the example's position in
-    the stream, so runs repeat exactly.
+    the stream, so runs repeat exactly; without strangers the stream is the
+    same as before they existed.
 
     Returns
     -------
     tf.data.Dataset
-        Unbatched ``(clip (CLIP_SAMPLES,) float32 in [-1, 1], label)``.
+        Unbatched ``(clip (CLIP_SAMPLES,) float32 in [-1, 1], label)``; the
+        label is ``STRANGER_LABEL`` for the scaled voices.
+
+    Raises
+    ------
+    ValueError
+        If ``stranger_probability`` is not in [0, 1] or ``stranger_scale`` is
+        not two factors with 1 < low <= high <= 2.
     """
     import tensorflow as tf
 
     from speaker_recognition import room
+
+    if not 0.0 <= stranger_probability <= 1.0:
+        raise ValueError(f"stranger_probability must be in [0, 1], got {stranger_probability!r}")
+    scale_low, scale_high = (float(v) for v in stranger_scale)
+    if not 1.0 < scale_low <= scale_high <= 2.0:
+        raise ValueError(
+            "stranger_scale must be two factors with 1 < low <= high <= 2, "
+            f"got {tuple(stranger_scale)!r}"
+        )
 
     bank = tf.constant(noise_bank if len(noise_bank) else np.zeros((1, CLIP_SAMPLES)), tf.float32)
     use_noise = float(noise_probability if len(noise_bank) else 0.0)
@@ -642,8 +670,10 @@ def augment(
         return clip + tf.sqrt(clip_power / (other_power * tf.pow(10.0, snr / 10.0))) * other
 
     def with_babble(clip, label, draws):
-        # Labels beyond the pool's share its last row: every pool clip is another speaker.
-        row = tf.minimum(tf.cast(label, tf.int32), len(others) - 1)
+        # Labels beyond the pool's share its last row, as strangers do: every pool
+        # clip is another speaker.
+        row = tf.cast(label, tf.int32)
+        row = tf.where(row < 0, len(others) - 1, tf.minimum(row, len(others) - 1))
         count = tf.gather(other_counts, row)
         slots = tf.minimum(tf.cast(draws[12:16] * count, tf.int32), tf.cast(count, tf.int32) - 1)
         talkers = tf.gather(pool, tf.gather(tf.gather(other_table, row), slots))
@@ -657,6 +687,14 @@ def augment(
         clip, label = example
         key = tf.stack([tf.constant(seed, tf.int64), position])
         draws = tf.random.stateless_uniform([16], seed=key)
+        if stranger_probability > 0:
+            # draws[9] picks the direction (below or above 0.5) and, within it, the factor.
+            within = 2.0 * tf.math.floormod(draws[9], 0.5)
+            factor = scale_low * tf.pow(scale_high / scale_low, within)
+            factor = tf.where(draws[9] < 0.5, 1.0 / factor, factor)
+            stranger = draws[6] < stranger_probability
+            clip = tf.cond(stranger, lambda: scale_voice(clip, factor), lambda: clip)
+            label = tf.where(stranger, tf.cast(STRANGER_LABEL, label.dtype), label)
         if use_babble:
             clip = tf.cond(
                 draws[4] < babble_probability,
@@ -682,6 +720,64 @@ def augment(
 
     return dataset.enumerate().map(
         augment_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
+
+
+def scale_voice(clip, factor):
+    """A clip whose frequencies and tempo are all scaled by ``factor``, as a voice of another size.
+
+    Sample ``n`` of the output is the clip read at ``n * factor`` (linear
+    interpolation); beyond the clip's end it is read backwards from there
+    (mirrored), so the output has the clip's length and no jump. There is no
+    anti-aliasing filter: above 1, what lies above ``SAMPLE_RATE / 2 / factor``
+    folds back (above 6.4 kHz at 1.25, where speech holds little energy).
+
+    Parameters
+    ----------
+    clip : tf.Tensor
+        ``(CLIP_SAMPLES,)`` float32 audio.
+    factor : float or tf.Tensor
+        Scalar in [0.5, 2]: above 1 the voice is higher and faster, below 1
+        lower and slower.
+
+    Returns
+    -------
+    tf.Tensor
+        ``(CLIP_SAMPLES,)`` float32.
+    """
+    import tensorflow as tf
+
+    last = float(CLIP_SAMPLES - 1)
+    position = tf.range(CLIP_SAMPLES, dtype=tf.float32) * tf.cast(factor, tf.float32)
+    position = tf.where(position > last, 2.0 * last - position, position)
+    before = tf.floor(position)
+    share = position - before
+    before = tf.cast(before, tf.int32)
+    after = tf.minimum(before + 1, CLIP_SAMPLES - 1)
+    return tf.gather(clip, before) * (1.0 - share) + tf.gather(clip, after) * share
+
+
+def targets(label, speakers: int):
+    """Training targets for a label: one-hot, or equal probabilities for ``STRANGER_LABEL``.
+
+    Parameters
+    ----------
+    label : tf.Tensor
+        Scalar integer label (``augment``'s).
+    speakers : int
+        Number of speakers.
+
+    Returns
+    -------
+    tf.Tensor
+        ``(speakers,)`` float32 summing to 1.
+    """
+    import tensorflow as tf
+
+    return tf.where(
+        tf.cast(label, tf.int64) == STRANGER_LABEL,
+        tf.fill([speakers], 1.0 / speakers),
+        tf.one_hot(tf.cast(label, tf.int32), speakers),
     )
 
 

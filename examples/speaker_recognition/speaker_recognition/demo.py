@@ -4,7 +4,8 @@ Usage: ``python -m speaker_recognition.demo [--data-dir DIR] [--out RUN_DIR] [--
 (``make demo`` at the repository root). Without ``--data-dir`` a synthetic
 dataset of twice the real dataset's size (3,000 clips per speaker) is generated.
 Training uses the room recipe (``--augment room``: babble of other speakers,
-reverberation, phone channels, noise files), which the app needs in a room.
+reverberation, phone channels, noise files, scaled voices as strangers), which
+the app needs in a room.
 Prints the test accuracy of the Keras, float TFLite and int8 TFLite models,
 clean and in babble + room at 10 and 5 dB, how often strangers get a
 confident label, predictions for a few held-out clips, and the artifacts.
