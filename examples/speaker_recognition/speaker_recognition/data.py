@@ -600,8 +600,8 @@ def augment(
        maps it to equal probabilities for every speaker);
     1. with probability ``babble_probability`` (if ``babble_probability > 0``):
        1-4 clips of ``babble_clips`` whose ``babble_labels`` differ from its
-       label (any of them, for a stranger) are mixed under it at an SNR uniform in ``babble_snr_db``, the
-       label staying the target's;
+       label (any of them, for a stranger) are mixed under it at an SNR
+       uniform in ``babble_snr_db``, the label staying the target's;
     2. with probability ``room_probability`` (if ``impulses`` and ``channels``
        are given): it goes through a random room impulse response and phone
        channel (``room.tf_degrade``), keeping its level;
