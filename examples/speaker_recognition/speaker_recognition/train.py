@@ -56,8 +56,8 @@ CONFUSION_PLOT_DB = "5"
 # of three independent draws of voices, and cost babble without a room and white noise.
 # Scaled voices as strangers on 15 % of the clips cut the strangers named at the app's
 # threshold from 55.8 % to 37.8 % of their windows (65.4 % to 52.4 % on voice-seed 283)
-# with babble + room within a run's spread; scaled by 1.08-1.25 instead, they cost
-# voice-seed 283 4.2 points at 5 dB.
+# with babble + room within a run's spread (voice-seed 387: -2.3 points at 5 dB, at
+# its edge); scaled by 1.08-1.25 instead, they cost voice-seed 283 4.2 points at 5 dB.
 ROOM_AUGMENTATION = {
     "room_probability": 0.8,
     "babble_probability": 0.7,
