@@ -356,6 +356,13 @@ def _route_error(family, got, want) -> float:
     return float(np.max(np.abs(got - want)) / max(np.ptp(want), 1e-6))
 
 
+FLOAT16_DB_FLOOR = 70.0  # dB under each clip's peak; see _comparable
+
+
+def _in_decibels(family, own) -> bool:
+    return family == "decibel" or own.get("to_db", False)
+
+
 def _comparable(family, own, precision, got, want):
     """``(got, want)`` as the route's precision can match them.
 
@@ -363,7 +370,7 @@ def _comparable(family, own, precision, got, want):
     each clip's peak, both of them: below it the float16 constants' rounding
     outweighs the bin itself, and a bin of random noise can lie arbitrarily deep.
     """
-    if precision != "float16" or not (family == "decibel" or own.get("to_db", False)):
+    if precision != "float16" or not _in_decibels(family, own):
         return got, want
     floor = want.max(axis=tuple(range(1, want.ndim)), keepdims=True) - FLOAT16_DB_FLOOR
     return np.maximum(got, floor), np.maximum(want, floor)
@@ -382,7 +389,7 @@ def _route_bound(family, own, precision) -> float | None:
     peak, so dB, MFCC and PCEN outputs are not comparable there (see the README's
     note on 8-bit dynamic range) and only their finiteness is asserted.
     """
-    decibels = family == "decibel" or own.get("to_db", False)
+    decibels = _in_decibels(family, own)
     if precision == "float32":
         # Per-bin dB reaches 80 dB under the peak, where float32 rounding of a bin's
         # power shows as about 0.01 dB (1.2e-4 of the range seen).
@@ -412,9 +419,6 @@ def _routes(model, clips, tmp_path, rfft):
     flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     _assert_builtin(tflite_op_names(flatbuffer), rfft)
     yield "TFLiteConverter.from_keras_model", "float32", run_tflite(flatbuffer, clips)
-
-
-FLOAT16_DB_FLOOR = 70.0  # dB under each clip's peak; see _comparable
 
 
 @pytest.mark.slow
