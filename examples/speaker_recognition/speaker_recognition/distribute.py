@@ -178,13 +178,16 @@ def fit_multi_worker(
         Examples per step over all replicas, steps per epoch, epochs.
     callbacks : list of keras.callbacks.Callback
         Given ``on_train_begin``, ``on_epoch_begin``, ``on_epoch_end`` (with
-        ``loss`` and ``accuracy`` over the epoch, averaged over every worker)
+        ``loss`` and ``accuracy`` over the epoch, averaged over every worker;
+        the accuracy, like ``model.SpeakerAccuracy``, over rows naming a speaker)
         and ``on_train_end``.
     verbose : int
         0: silent; 1: a progress bar; 2: a line per epoch (the chief only shows them).
     """
     import keras
     import tensorflow as tf
+
+    from speaker_recognition.model import speaker_rows
 
     loss_function = keras.losses.get(model.loss)
     if isinstance(loss_function, keras.losses.Loss):
@@ -196,8 +199,10 @@ def fit_multi_worker(
         if len(labels.shape) == 2:
             targets = tf.cast(labels, tf.float32)
             classes = tf.argmax(labels, -1, output_type=tf.int32)
+            counted = speaker_rows(targets)  # a stranger's equal targets name no speaker
         else:
             targets = classes = tf.cast(labels, tf.int32)
+            counted = tf.ones_like(classes, tf.float32)
         with tf.GradientTape() as tape:
             probabilities = model(clips, training=True)
             per_example = loss_function(targets, probabilities)
@@ -211,7 +216,12 @@ def fit_multi_worker(
             tf.equal(tf.argmax(probabilities, -1, output_type=tf.int32), classes), "float32"
         )
         return tf.stack(
-            [loss * global_batch, tf.reduce_sum(correct), tf.cast(tf.size(classes), "float32")]
+            [
+                loss * global_batch,
+                tf.reduce_sum(correct * counted),
+                tf.reduce_sum(counted),
+                tf.cast(tf.size(classes), "float32"),
+            ]
         )
 
     @tf.function
@@ -234,10 +244,10 @@ def fit_multi_worker(
             else None
         )
         started = time.perf_counter()
-        totals = np.zeros(3)
+        totals = np.zeros(4)  # loss sum, speaker rows right, speaker rows, rows
         for step in range(steps):
             totals += train_step(iterator).numpy()
-            logs = {"loss": totals[0] / totals[2], "accuracy": totals[1] / totals[2]}
+            logs = {"loss": totals[0] / totals[3], "accuracy": totals[1] / max(totals[2], 1)}
             if bar is not None:
                 bar.update(step + 1, list(logs.items()))
         if show == 2:

@@ -187,9 +187,10 @@ def epoch_report(
     A streamed validation set counts its first reading into ``summary``.
     ``evaluator``, if given, is a model of the same architecture outside any
     distribution strategy: it receives the trained weights, then predicts and
-    is saved (multi-worker training, where the trained model's own ``predict``
-    would wait for the other workers). The callback also times each epoch's
-    training steps (``epoch_seconds``).
+    is saved. ``train`` passes a portable one (``build_model``'s ``portable``),
+    so that ``best.keras`` loads without this package and multi-worker
+    training does not wait for the other workers in its ``predict``. The
+    callback also times each epoch's training steps (``epoch_seconds``).
     Keras is imported here, not at module level, so ``--help`` answers at once.
     """
     import keras
@@ -564,8 +565,10 @@ def train(
 
     with strategy.scope():
         model = build_model(len(names), arch, **settings)
-    # The evaluator's optimizer has the same schedule, so its state copies across one to one.
-    evaluator = build_model(len(names), arch, **settings) if distribute == "multi-worker" else None
+    # The evaluator predicts and saves best.keras outside the strategy, compiled with
+    # Keras's own metrics (portable); its optimizer has the same schedule, so the
+    # trained state copies across one to one.
+    evaluator = build_model(len(names), arch, portable=True, **settings)
     report_callback = epoch_report(
         run_dir, sets["validation"], names, show_confusion, summary if stream else None, evaluator
     )

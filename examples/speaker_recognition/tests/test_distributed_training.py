@@ -182,6 +182,39 @@ def test_trainable_front_end_weights_stay_identical_on_two_replicas():
     assert "dft_kernel" in result.stdout and "pcen" in result.stdout
 
 
+def test_multi_worker_loop_counts_accuracy_over_speakers_and_loss_over_every_row():
+    # fit_multi_worker's own step, on one replica, with a learning rate of 0 so that
+    # the predictions stay those of the model before the epoch.
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(3)
+    rng = np.random.default_rng(3)
+    features = rng.standard_normal((24, 6)).astype(np.float32)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="softmax")])
+        model.compile(keras.optimizers.SGD(0.0), keras.losses.CategoricalCrossentropy())
+    probabilities = model.predict(features, verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    strangers = np.isin(np.arange(24), [1, 5, 6, 13, 20])
+    labels = np.where(np.arange(24) % 2 == 0, predicted, (predicted + 1) % 4)
+    targets = np.where(strangers[:, None], 0.25, np.eye(4)[labels]).astype(np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices((features, targets)).batch(8).repeat()
+    logs = {}
+
+    class KeepLogs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, epoch_logs=None):
+            logs.update(epoch_logs)
+
+    distributed = strategy.experimental_distribute_dataset(dataset)
+    distribute.fit_multi_worker(model, strategy, distributed, 8, 3, 1, [KeepLogs()], 0)
+    speakers = ~strangers
+    assert logs["accuracy"] == pytest.approx(np.mean(predicted[speakers] == labels[speakers]))
+    cross_entropy = -np.sum(targets * np.log(probabilities), axis=1)
+    assert logs["loss"] == pytest.approx(np.mean(cross_entropy), rel=1e-5)
+
+
 def test_streamed_training_equals_training_from_memory(tmp_path):
     data_dir = synthetic.write_dataset(
         tmp_path / "16000_pcm_speeches", clips_per_speaker=30, seed=5, progress=False

@@ -123,6 +123,11 @@ def test_room_augmented_training_reports_room_conditions(trained_run, tmp_path):
     # The room recipe's targets are smoothed (one-hot labels); the noise recipe's are not.
     assert room_model.loss.get_config()["label_smoothing"] == pytest.approx(LABEL_SMOOTHING)
     assert noise_model.loss == "sparse_categorical_crossentropy"
+    # Trained with SpeakerAccuracy, saved with Keras's own metric: best.keras loads
+    # wherever spela does.
+    assert room_model.get_compile_config()["metrics"] == ["accuracy"]
+    history = json.loads((run_dir / "history.json").read_text())
+    assert 0.0 <= history["accuracy"][0] <= 1.0
     assert (run_dir / "room.png").stat().st_size > 10_000
 
 

@@ -4,12 +4,16 @@ the learning-rate schedule follows its formula."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from speaker_recognition.data import STRANGER_LABEL
 from speaker_recognition.model import (
     LABEL_SMOOTHING,
     LEARNING_RATES,
@@ -125,6 +129,54 @@ def test_label_smoothing_mixes_the_targets_with_the_uniform_distribution(smoothi
     loss = keras.losses.get(model.loss)  # a loss object, or the function a name stands for
     got = float(np.mean(loss(given, probabilities)))
     assert got == pytest.approx(expected, rel=1e-5)
+
+
+def test_training_accuracy_leaves_out_the_strangers_equal_targets():
+    # The room recipe trains scaled voices toward equal probabilities (data.targets);
+    # Keras's own accuracy would count each as speaker 0 (the argmax of equal targets).
+    model = build_model(5, label_smoothing=LABEL_SMOOTHING)
+    clips = np.random.default_rng(2).uniform(-0.3, 0.3, (12, 16000)).astype(np.float32)
+    predicted = model.predict(clips, verbose=0).argmax(axis=1)
+    strangers = np.array([0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0], dtype=bool)
+    # 4 of the 9 speaker rows are named right, whatever the untrained model predicts;
+    # counting strangers as speaker 0 would give (4 + s) / 12, never 4 / 9.
+    right = np.flatnonzero(~strangers)[:4]
+    labels = (predicted + 1) % 5
+    labels[right] = predicted[right]
+    labels[strangers] = STRANGER_LABEL
+    targets = np.where(strangers[:, None], 1 / 5, np.eye(5)[labels]).astype(np.float32)
+    result = model.evaluate(clips, targets, batch_size=4, return_dict=True, verbose=0)
+    assert result["accuracy"] == pytest.approx(4 / 9)
+
+
+def test_a_portable_model_counts_as_keras_does_and_loads_without_this_package(tmp_path):
+    portable = build_model(5, label_smoothing=LABEL_SMOOTHING, portable=True)
+    assert portable.get_compile_config()["metrics"] == ["accuracy"]
+    training = build_model(5, label_smoothing=LABEL_SMOOTHING)
+    for name, model in (("portable", portable), ("training", training)):
+        model.save(tmp_path / f"{name}.keras")
+    # A process that has spela but cannot import speaker_recognition: the training
+    # model's SpeakerAccuracy cannot be found there, the portable copy loads.
+    script = (
+        "import sys, keras, spela\n"
+        "for path in sys.argv[1:]:\n"
+        "    try:\n"
+        "        keras.models.load_model(path)\n"
+        "        print(path, 'loaded')\n"
+        "    except Exception as error:\n"
+        "        print(path, 'failed', type(error).__name__)\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script, "portable.keras", "training.keras"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    lines = loaded.stdout.splitlines()
+    assert "portable.keras loaded" in lines and "training.keras failed TypeError" in lines, lines
 
 
 def test_bad_arguments():
