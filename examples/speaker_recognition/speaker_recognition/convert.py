@@ -34,7 +34,6 @@ from speaker_recognition.files import (
     write_bytes_atomically,
     write_json_atomically,
 )
-from speaker_recognition.model import frontend_layer_names
 from speaker_recognition.train import (
     REPORT_CLIPS,
     load_run,
@@ -137,6 +136,10 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
     """
 
     import spela  # noqa: F401  (registers spela's layers for loading)
+
+    # Here, not at module level: it imports TensorFlow, which the command line
+    # imports only after parsing its arguments (commands.start_tensorflow).
+    from speaker_recognition.model import frontend_layer_names
     from spela.export import to_tflite
 
     run_dir = Path(run_dir)

@@ -172,7 +172,7 @@ def build_model(
     portable : bool, default False
         Compile with Keras's own ``"accuracy"`` even where ``label_smoothing``
         is above 0, so that a saved copy loads with ``keras.models.load_model``
-        (after ``import spela``) in a process that cannot import this package.
+        (after ``import spela``) in a process that has not imported this package.
         ``train`` saves ``best.keras`` from such a copy of the trained model.
 
     Returns

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,6 +14,43 @@ from speaker_recognition import convert, demo, predict, synthetic, train
 from speaker_recognition.model import LABEL_SMOOTHING
 from speaker_recognition.wavfile import write_wav
 from spela.export import load_keras_model
+
+LOADED_MODULES = "print('loaded:', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+
+
+def _python(code, *args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize("name", ["train", "convert", "predict", "demo", "synthetic"])
+def test_help_answers_without_importing_tensorflow(name):
+    # Each command imports TensorFlow after parsing its arguments (start_tensorflow),
+    # quietly unless --verbose: --help needs none of it and prints none of its logging.
+    code = (
+        f"import sys\nfrom speaker_recognition.{name} import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit as stop:\n    assert stop.code == 0\n"
+        + LOADED_MODULES
+    )
+    result = _python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "usage: python -m speaker_recognition." in result.stdout
+    assert "loaded: []" in result.stdout
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("name", ["convert", "demo"])
+def test_a_user_error_shows_one_line_and_no_tensorflow_logging(name, tmp_path):
+    arguments = {"convert": [tmp_path / "no_run"], "demo": ["--data-dir", tmp_path / "no_data"]}
+    code = f"import sys\nfrom speaker_recognition.{name} import main\nsys.exit(main(sys.argv[1:]))"
+    result = _python(code, *arguments[name], "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
 
 
 @pytest.fixture(scope="module")
