@@ -188,7 +188,7 @@ def epoch_report(
     ``evaluator``, if given, is a model of the same architecture outside any
     distribution strategy: it receives the trained weights, then predicts and
     is saved. ``train`` passes a portable one (``build_model``'s ``portable``),
-    so that ``best.keras`` loads without this package and multi-worker
+    so that ``best.keras`` loads where only spela is imported, and multi-worker
     training does not wait for the other workers in its ``predict``. The
     callback also times each epoch's training steps (``epoch_seconds``).
     Keras is imported here, not at module level, so ``--help`` answers at once.
