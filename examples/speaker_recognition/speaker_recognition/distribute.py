@@ -150,9 +150,9 @@ def sum_over_workers(strategy, values: np.ndarray) -> np.ndarray:
 
 
 def copy_trained_state(source, target) -> None:
-    """Copy the weights and optimizer state of ``source`` (a model trained under a strategy)
-    into ``target`` (the same architecture, outside any strategy), so that ``target``
-    predicts and saves as ``source`` would; reads this worker's copies only."""
+    """Copy the weights and optimizer state of ``source`` (a model being trained, under a
+    strategy or not) into ``target`` (the same architecture, outside any strategy), so
+    that ``target`` predicts and saves as ``source`` would; reads this worker's copies only."""
     target.set_weights(source.get_weights())
     if not source.optimizer.built:
         return

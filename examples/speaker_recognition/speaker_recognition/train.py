@@ -175,9 +175,9 @@ def epoch_report(
     run_dir: Path,
     validation: data.ClipSet,
     label_names: list[str],
+    evaluator,
     show_confusion: Callable[[Path], None] | None = None,
     summary: data.ReadSummary | None = None,
-    evaluator=None,
 ):
     """A Keras callback writing, after each epoch, the validation confusion matrix (table
     and PNG), ``best.keras`` when validation accuracy improves, and the history files.
@@ -185,10 +185,10 @@ def epoch_report(
     ``show_confusion``, if given, receives each epoch's confusion-matrix PNG
     instead of the table being printed (the notebook displays the figure).
     A streamed validation set counts its first reading into ``summary``.
-    ``evaluator``, if given, is a model of the same architecture outside any
-    distribution strategy: it receives the trained weights, then predicts and
-    is saved. ``train`` passes a portable one (``build_model``'s ``portable``),
-    so that ``best.keras`` loads where only spela is imported, and multi-worker
+    ``evaluator`` is a model of the same architecture outside any distribution
+    strategy, compiled portable (``build_model``'s ``portable``): it receives
+    the trained weights and optimizer state, then predicts and is saved, so
+    that ``best.keras`` loads where only spela is imported and multi-worker
     training does not wait for the other workers in its ``predict``. The
     callback also times each epoch's training steps (``epoch_seconds``).
     Keras is imported here, not at module level, so ``--help`` answers at once.
@@ -209,11 +209,8 @@ def epoch_report(
         def on_epoch_end(self, epoch, logs=None):
             self.epoch_seconds.append(time.perf_counter() - self.started)
             logs = dict(logs or {})
-            model = self.model
-            if evaluator is not None:
-                distribution.copy_trained_state(model, evaluator)
-                model = evaluator
-            probabilities, labels = predict_set(model, validation, self.summary)
+            distribution.copy_trained_state(self.model, evaluator)
+            probabilities, labels = predict_set(evaluator, validation, self.summary)
             self.summary = None  # a streamed set is counted on its first reading only
             predicted = probabilities.argmax(axis=1)
             matrix = reporting.confusion_matrix(labels, predicted, len(label_names))
@@ -241,7 +238,7 @@ def epoch_report(
             if score > (self.best[0], -self.best[1]):
                 self.best = (accuracy, -score[1])
                 with atomic_path(Path(run_dir) / "best.keras") as temporary:
-                    model.save(temporary)
+                    evaluator.save(temporary)
                 print(f"saved best.keras (validation accuracy {accuracy:.1%})")
 
         def _write_history(self):
@@ -570,7 +567,7 @@ def train(
     # trained state copies across one to one.
     evaluator = build_model(len(names), arch, portable=True, **settings)
     report_callback = epoch_report(
-        run_dir, sets["validation"], names, show_confusion, summary if stream else None, evaluator
+        run_dir, sets["validation"], names, evaluator, show_confusion, summary if stream else None
     )
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
