@@ -38,6 +38,8 @@ SPLITS = ("train", "validation", "test")
 # The label of a training clip whose voice no longer belongs to any speaker
 # (``augment``'s scaled voices); ``targets`` gives it equal probabilities.
 STRANGER_LABEL = -1
+# Clips copied at a time into a set's host variable (64 MB of 1-s clips).
+FILL_BLOCK_CLIPS = 1000
 
 
 class DatasetError(ValueError):
@@ -380,11 +382,24 @@ class ClipSet:
 
     @functools.cached_property
     def _tensors(self):
-        """``(clips, labels)`` as tensors on the host, made once for every pipeline of the set."""
+        """``(clips, labels)`` on the host, made once for every pipeline of the set.
+
+        The clips are held in a variable, filled in blocks: tf.data's graph
+        rewrites copy every constant tensor a pipeline captures into the rewritten
+        graph (one more copy of the clips), while a variable is captured by
+        reference, and filling it in blocks never holds a second whole copy.
+        """
         import tensorflow as tf
 
-        with tf.device("/CPU:0"):  # input pipelines run on the host, not on a GPU
-            return tf.convert_to_tensor(self.clips), tf.convert_to_tensor(self.labels)
+        clips = np.asarray(self.clips)
+        # On the host (input pipelines run there, not on a GPU), eagerly, even when
+        # a pipeline is first asked for inside a traced function.
+        with tf.init_scope(), tf.device("/CPU:0"):
+            held = tf.Variable(tf.zeros(clips.shape, clips.dtype), trainable=False, name="clips")
+            for start in range(0, len(clips), FILL_BLOCK_CLIPS):
+                stop = min(start + FILL_BLOCK_CLIPS, len(clips))
+                held.scatter_update(tf.IndexedSlices(clips[start:stop], tf.range(start, stop)))
+            return held, tf.convert_to_tensor(self.labels)
 
     def dataset(
         self,

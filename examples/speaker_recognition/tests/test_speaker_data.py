@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -229,6 +232,60 @@ def _rows_of(clip_set, clips, taken, **options):
     by_first_sample = {float(first): row for row, first in enumerate(clips[:, 0])}
     stream = clip_set.dataset(repeat=True, **options).take(taken)
     return [(by_first_sample[float(clip[0])], int(label)) for clip, label in stream]
+
+
+def test_clip_set_filled_in_blocks_yields_every_sample_of_every_clip(monkeypatch):
+    # 23 clips in blocks of 7: three whole blocks and a part of one.
+    monkeypatch.setattr(data, "FILL_BLOCK_CLIPS", 7)
+    clips = np.random.default_rng(4).standard_normal((23, CLIP_SAMPLES)).astype(np.float32)
+    labels = (np.arange(23) % 5).astype(np.int32)
+    yielded = list(data.ClipSet([], labels, clips).dataset())
+    assert len(yielded) == 23
+    for row, (clip, label) in enumerate(yielded):
+        np.testing.assert_array_equal(clip.numpy(), clips[row])
+        assert int(label) == labels[row]
+
+
+# Measures in a fresh process how much resident memory a ClipSet's training pipeline
+# adds to the clips it is given, from its creation through its first batches.
+PIPELINE_MEMORY = """
+import json, sys
+import numpy as np
+from spela_tflite.quiet import import_tensorflow_quietly
+import_tensorflow_quietly(False)
+from speaker_recognition import CLIP_SAMPLES, data
+
+def resident():
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * 4096
+
+def first_batches(count):
+    clips = np.random.default_rng(0).standard_normal((count, CLIP_SAMPLES), np.float32)
+    before = resident()
+    clip_set = data.ClipSet([], np.zeros(count, np.int32), clips)
+    batches = iter(clip_set.dataset(shuffle_seed=0, repeat=True).batch(32))
+    for _ in range(3):
+        next(batches)
+    return resident() - before, clips.nbytes
+
+first_batches(64)  # TensorFlow's own start-up allocations
+added, size = first_batches(int(sys.argv[1]))
+print(json.dumps({"added": added, "clips": size}))
+"""
+
+
+def test_a_clip_set_pipeline_holds_one_copy_of_its_clips():
+    # tf.data's graph rewrites copied the clips when the pipeline captured them as a
+    # constant tensor: two copies besides the caller's array instead of one.
+    result = subprocess.run(
+        [sys.executable, "-c", PIPELINE_MEMORY, "6000"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    assert measured["added"] < 1.5 * measured["clips"], measured
 
 
 @pytest.mark.parametrize("shard", [(1, 0), (3, 1)])
