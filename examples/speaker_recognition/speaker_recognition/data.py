@@ -794,11 +794,3 @@ def targets(label, speakers: int):
         tf.fill([speakers], 1.0 / speakers),
         tf.one_hot(tf.cast(label, tf.int32), speakers),
     )
-
-
-def eval_pipeline(clips, labels, batch_size=64):
-    """Batched ``tf.data`` of ``(clip, label)`` in order, without augmentation."""
-    import tensorflow as tf
-
-    dataset = tf.data.Dataset.from_tensor_slices((clips, labels)).cache()
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -136,11 +136,20 @@ def run_split(run: dict, part: str) -> data.ClipSet:
 
 
 def predict(model, clips: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities ``(n, classes)`` from a Keras model."""
-    return model.predict(
-        data.eval_pipeline(clips, np.zeros(len(clips), np.int32), batch_size).map(lambda x, y: x),
-        verbose=0,
-    )
+    """Class probabilities ``(n, classes)`` from a Keras model, ``batch_size`` clips at a time.
+
+    Batch by batch, so that no input pipeline holds another copy of the clips.
+    """
+    batches = (clips[start : start + batch_size] for start in range(0, len(clips), batch_size))
+    return _stacked_probabilities(model, (model.predict_on_batch(batch) for batch in batches))
+
+
+def _stacked_probabilities(model, batches) -> np.ndarray:
+    """The ``(n, classes)`` rows of every batch of probabilities, in order."""
+    rows = [np.asarray(batch) for batch in batches]
+    if not rows:
+        return np.zeros((0, model.outputs[0].shape[-1]), np.float32)
+    return np.concatenate(rows)
 
 
 def predict_set(model, clip_set: data.ClipSet, summary=None, batch_size: int = 64):
@@ -151,13 +160,15 @@ def predict_set(model, clip_set: data.ClipSet, summary=None, batch_size: int = 6
     """
     if clip_set.clips is not None:
         return predict(model, clip_set.clips, batch_size), clip_set.labels
-    probabilities, labels = [], []
-    for clips, batch_labels in clip_set.dataset(summary=summary).batch(batch_size):
-        probabilities.append(np.asarray(model.predict_on_batch(clips)))
-        labels.append(batch_labels.numpy())
-    if not labels:
-        return np.zeros((0, model.outputs[0].shape[-1]), np.float32), np.zeros(0, np.int32)
-    return np.concatenate(probabilities), np.concatenate(labels)
+    labels = []
+
+    def batches():
+        for clips, batch_labels in clip_set.dataset(summary=summary).batch(batch_size):
+            labels.append(batch_labels.numpy())
+            yield model.predict_on_batch(clips)
+
+    probabilities = _stacked_probabilities(model, batches())
+    return probabilities, np.concatenate(labels) if labels else np.zeros(0, np.int32)
 
 
 def noisy_copies(

@@ -177,6 +177,20 @@ def test_a_portable_model_counts_as_keras_does_and_loads_where_only_spela_is_imp
     assert "portable.keras loaded" in lines and "training.keras failed TypeError" in lines, lines
 
 
+@pytest.mark.parametrize("count", [0, 1, 64, 65])
+def test_predict_gives_the_models_probabilities_for_any_number_of_clips(count):
+    from speaker_recognition import train
+
+    model = build_model(4, "small_cnn")
+    clips = np.random.default_rng(count).uniform(-0.5, 0.5, (count, 16000)).astype(np.float32)
+    probabilities = train.predict(model, clips, batch_size=64)
+    assert probabilities.shape == (count, 4)
+    if count:
+        # The model called on all the clips at once, in inference mode.
+        expected = keras.ops.convert_to_numpy(model(clips, training=False))
+        np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="arch"):
         build_model(5, "resnet")
