@@ -17,7 +17,6 @@ naming them. Every case is counted in the summary line. Files ending in
 
 from __future__ import annotations
 
-import functools
 import re
 import warnings
 from collections import Counter
@@ -38,8 +37,8 @@ SPLITS = ("train", "validation", "test")
 # The label of a training clip whose voice no longer belongs to any speaker
 # (``augment``'s scaled voices); ``targets`` gives it equal probabilities.
 STRANGER_LABEL = -1
-# Clips copied at a time into a set's host variable (64 MB of 1-s clips).
-FILL_BLOCK_CLIPS = 1000
+# In-memory clips are read from their array this many at a time.
+READ_BLOCK_CLIPS = 16
 
 
 class DatasetError(ValueError):
@@ -380,27 +379,6 @@ class ClipSet:
     def __len__(self) -> int:
         return len(self.labels)
 
-    @functools.cached_property
-    def _tensors(self):
-        """``(clips, labels)`` on the host, made once for every pipeline of the set.
-
-        The clips are held in a variable, filled in blocks: tf.data's graph
-        rewrites copy every constant tensor a pipeline captures into the rewritten
-        graph (one more copy of the clips), while a variable is captured by
-        reference, and filling it in blocks never holds a second whole copy.
-        """
-        import tensorflow as tf
-
-        clips = np.asarray(self.clips)
-        # On the host (input pipelines run there, not on a GPU), eagerly, even when
-        # a pipeline is first asked for inside a traced function.
-        with tf.init_scope(), tf.device("/CPU:0"):
-            held = tf.Variable(tf.zeros(clips.shape, clips.dtype), trainable=False, name="clips")
-            for start in range(0, len(clips), FILL_BLOCK_CLIPS):
-                stop = min(start + FILL_BLOCK_CLIPS, len(clips))
-                held.scatter_update(tf.IndexedSlices(clips[start:stop], tf.range(start, stop)))
-            return held, tf.convert_to_tensor(self.labels)
-
     def dataset(
         self,
         shuffle_seed: int | None = None,
@@ -428,10 +406,23 @@ class ClipSet:
         labels = self.labels[index::count]
         if self.clips is None:
             return clip_stream(self.files[index::count], labels, summary, shuffle_seed, repeat)
-        # Every pipeline of the set gathers from one tensor of its clips through a
-        # shuffle buffer of positions. A tensor and a buffer of clips per pipeline
-        # would hold the set twice more, and TF kept a dropped pipeline's tensors.
-        clips, label_tensor = self._tensors
+        # Every pipeline of the set reads its clips from the set's own array, by
+        # position, through a shuffle buffer of positions. A tensor of the clips would
+        # be another copy of them (and tf.data's graph rewrites copy a captured
+        # tensor once more); a buffer of clips per pipeline, more copies still.
+        clips = np.asarray(self.clips)
+        label_tensor = tf.constant(self.labels)
+
+        def clips_at(positions):
+            return clips[positions]
+
+        def read(positions):
+            rows = tf.numpy_function(
+                clips_at, [positions], tf.as_dtype(clips.dtype), stateful=False
+            )
+            rows = tf.ensure_shape(rows, (None, *clips.shape[1:]))
+            return rows, tf.gather(label_tensor, positions)
+
         positions = tf.data.Dataset.range(index, len(self), count)
         if shuffle_seed is not None:
             positions = positions.shuffle(
@@ -439,9 +430,8 @@ class ClipSet:
             )
         if repeat:
             positions = positions.repeat()
-        return positions.map(
-            lambda position: (tf.gather(clips, position), tf.gather(label_tensor, position))
-        )
+        # Read READ_BLOCK_CLIPS positions a call, in the same order, not one a call.
+        return positions.batch(READ_BLOCK_CLIPS).map(read).unbatch()
 
     def sample(self, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """At most ``limit`` clips spread evenly over the set, in memory, and their labels."""
@@ -525,6 +515,56 @@ def split_indices(
         name: np.sort(np.concatenate(blocks)) if blocks else np.array([], dtype=int)
         for name, blocks in parts.items()
     }
+
+
+def split_in_place(clips: np.ndarray, parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each part's clips as a view of ``clips``, whose rows are reordered in place.
+
+    The split needs no second copy of the clips: rows move one at a time, so that
+    the parts lie one after the other in their order, each in the order of its
+    indices.
+
+    Parameters
+    ----------
+    clips : np.ndarray
+        ``(n, CLIP_SAMPLES)``, reordered in place.
+    parts : dict
+        ``{name: indices}`` into the rows of ``clips``, together covering each row
+        once (``split_indices``).
+
+    Returns
+    -------
+    dict
+        ``{name: (len(indices), CLIP_SAMPLES) view of clips}``, holding the rows
+        ``clips[indices]`` held before.
+
+    Raises
+    ------
+    ValueError
+        If the parts do not cover each row of ``clips`` exactly once.
+    """
+    order = np.concatenate([np.asarray(index, dtype=np.int64) for index in parts.values()])
+    if not np.array_equal(np.sort(order), np.arange(len(clips))):
+        raise ValueError(f"parts must cover each of the {len(clips)} rows of clips once")
+    spare = np.empty_like(clips[:1])
+    placed = np.zeros(len(order), bool)
+    # Row i takes the old row order[i]: follow each cycle of the permutation.
+    for start in range(len(order)):
+        if placed[start]:
+            continue
+        spare[0] = clips[start]
+        row = start
+        while order[row] != start:
+            clips[row] = clips[order[row]]
+            placed[row] = True
+            row = order[row]
+        clips[row] = spare[0]
+        placed[row] = True
+    views, begin = {}, 0
+    for name, index in parts.items():
+        views[name] = clips[begin : begin + len(index)]
+        begin += len(index)
+    return views
 
 
 def noise_windows(

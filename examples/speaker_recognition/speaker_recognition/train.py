@@ -502,15 +502,13 @@ def train(
         numbers, noises = dataset.numbers, dataset.noises
         print(summary.line())
     parts = data.split_indices(labels, numbers, seed=seed, label_names=names)
+    # In memory, the splits are views of the dataset's one array, reordered in place.
+    part_clips = dict.fromkeys(parts) if stream else data.split_in_place(dataset.clips, parts)
     sets = {
-        part: data.ClipSet(
-            [files[i] for i in index],
-            labels[index],
-            None if stream else dataset.clips[index],
-        )
+        part: data.ClipSet([files[i] for i in index], labels[index], part_clips[part])
         for part, index in parts.items()
     }
-    dataset = None  # the splits hold copies of their clips: the whole set can go
+    dataset = None  # the splits' views hold its clips; the rest of it can go
     run = {
         "data_dir": str(data_dir),
         "arch": arch,
