@@ -155,20 +155,17 @@ def _stacked_probabilities(model, batches) -> np.ndarray:
 def predict_set(model, clip_set: data.ClipSet, summary=None, batch_size: int = 64):
     """Probabilities ``(n, classes)`` and labels ``(n,)`` of every readable clip of a split.
 
-    A set in memory is predicted at once; a streamed one batch by batch as
-    its files are read (``summary`` counts that reading).
+    A set in memory is predicted from its array (``predict``); a streamed one
+    as its files are read (``summary`` counts that reading).
     """
     if clip_set.clips is not None:
         return predict(model, clip_set.clips, batch_size), clip_set.labels
-    labels = []
-
-    def batches():
-        for clips, batch_labels in clip_set.dataset(summary=summary).batch(batch_size):
-            labels.append(batch_labels.numpy())
-            yield model.predict_on_batch(clips)
-
-    probabilities = _stacked_probabilities(model, batches())
-    return probabilities, np.concatenate(labels) if labels else np.zeros(0, np.int32)
+    probabilities, labels = [], []
+    for clips, batch_labels in clip_set.dataset(summary=summary).batch(batch_size):
+        probabilities.append(model.predict_on_batch(clips))
+        labels.append(batch_labels.numpy())
+    labels = np.concatenate(labels) if labels else np.zeros(0, np.int32)
+    return _stacked_probabilities(model, probabilities), labels
 
 
 def noisy_copies(
