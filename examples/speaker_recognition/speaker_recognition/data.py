@@ -626,6 +626,32 @@ def train_pipeline(clips, labels, noise_bank, batch_size=32, seed=0, **augmentat
     )
 
 
+def pipeline_bank(values: np.ndarray):
+    """``values`` as a non-trainable float32 ``tf.Variable``, for ``augment``'s banks.
+
+    A pipeline that captures a large tensor gets another copy of it when it
+    first runs (tf.data's graph rewrite); a variable is read where it is. A
+    bank made once with this is held once, however many pipelines ``augment``
+    builds on it (``train.train`` builds two: training and ``pipeline_rate``),
+    and the array it was made from can go.
+
+    Parameters
+    ----------
+    values : np.ndarray
+        ``(rows, CLIP_SAMPLES)`` (noise windows, babble clips) or any other bank.
+
+    Returns
+    -------
+    tf.Variable
+        The same values and shape, float32, on the host's CPU, where tf.data
+        runs (a GPU copy could not be read by the pipeline).
+    """
+    import tensorflow as tf
+
+    with tf.device("CPU:0"):
+        return tf.Variable(np.asarray(values, np.float32), trainable=False)
+
+
 def augment(
     dataset,
     noise_bank,
@@ -666,7 +692,9 @@ def augment(
 
     Randomness is stateless, keyed on ``seed`` and the example's position in
     the stream, so runs repeat exactly; without strangers the stream is the
-    same as before they existed.
+    same as before they existed. Each bank (``noise_bank``, ``impulses``,
+    ``channels``, ``babble_clips``) is an array, captured as a constant, or a
+    ``pipeline_bank`` variable, read where it is.
 
     Returns
     -------
@@ -693,16 +721,22 @@ def augment(
             f"got {tuple(stranger_scale)!r}"
         )
 
-    bank = tf.constant(noise_bank if len(noise_bank) else np.zeros((1, CLIP_SAMPLES)), tf.float32)
-    use_noise = float(noise_probability if len(noise_bank) else 0.0)
+    def as_bank(values):
+        return values if isinstance(values, tf.Variable) else tf.constant(values, tf.float32)
+
+    window_count = int(noise_bank.shape[0])
+    bank = as_bank(noise_bank) if window_count else tf.zeros((1, CLIP_SAMPLES))
+    use_noise = float(noise_probability if window_count else 0.0)
     low, high = (float(v) for v in snr_db)
     use_room = float(room_probability if impulses is not None and channels is not None else 0.0)
     if use_room:
-        impulse_bank = tf.constant(impulses, tf.float32)
-        channel_bank = tf.constant(channels, tf.float32)
-    use_babble = babble_probability > 0 and babble_clips is not None and len(babble_clips) > 0
+        impulse_bank = as_bank(impulses)
+        channel_bank = as_bank(channels)
+    use_babble = (
+        babble_probability > 0 and babble_clips is not None and int(babble_clips.shape[0]) > 0
+    )
     if use_babble:
-        pool = tf.constant(babble_clips, tf.float32)
+        pool = as_bank(babble_clips)
         # For each label, the pool clips of other speakers (padded by repetition):
         # babble is drawn from them only.
         label_ids = np.asarray(babble_labels, np.int64)
@@ -761,8 +795,8 @@ def augment(
                 draws[5] < use_room,
                 lambda: room.tf_degrade(
                     clip,
-                    tf.gather(impulse_bank, pick(draws[7], len(impulses))),
-                    tf.gather(channel_bank, pick(draws[8], len(channels))),
+                    tf.gather(impulse_bank, pick(draws[7], int(impulses.shape[0]))),
+                    tf.gather(channel_bank, pick(draws[8], int(channels.shape[0]))),
                 ),
                 lambda: clip,
             )

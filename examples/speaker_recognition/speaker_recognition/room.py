@@ -64,7 +64,12 @@ def channel_responses(count: int, seed: int) -> np.ndarray:
     return responses.astype(np.float32)
 
 
-def degrade(clips: np.ndarray, impulses: np.ndarray, channels: np.ndarray) -> np.ndarray:
+def degrade(
+    clips: np.ndarray,
+    impulses: np.ndarray,
+    channels: np.ndarray,
+    picks: np.ndarray | None = None,
+) -> np.ndarray:
     """``clips`` through a room (``impulses[i]``) and a channel (``channels[i]``), same level.
 
     Parameters
@@ -72,7 +77,13 @@ def degrade(clips: np.ndarray, impulses: np.ndarray, channels: np.ndarray) -> np
     clips : np.ndarray
         ``(n, CLIP_SAMPLES)`` float32.
     impulses, channels : np.ndarray
-        ``(n, IMPULSE_SAMPLES)`` and ``(n, FFT_LENGTH // 2 + 1)``: one per clip.
+        ``(n, IMPULSE_SAMPLES)`` and ``(n, FFT_LENGTH // 2 + 1)``: one per clip;
+        with ``picks``, banks ``(rooms, IMPULSE_SAMPLES)`` and
+        ``(rooms, FFT_LENGTH // 2 + 1)``.
+    picks : np.ndarray, optional
+        ``(n,)`` integers: clip ``i`` goes through ``impulses[picks[i]]`` and
+        ``channels[picks[i]]``, gathered a chunk at a time, so no ``(n, ...)``
+        copy of the banks is made (the same result as gathering them first).
 
     Returns
     -------
@@ -80,12 +91,15 @@ def degrade(clips: np.ndarray, impulses: np.ndarray, channels: np.ndarray) -> np
         ``(n, CLIP_SAMPLES)`` float32: the first second of the reverberant,
         filtered signal, scaled back to each clip's RMS level.
     """
+    if picks is not None and len(picks) != len(clips):
+        raise ValueError(f"picks must give one room per clip: {len(picks)} for {len(clips)} clips")
     out = np.empty(clips.shape, np.float32)
     # A chunk at a time: the spectra of the whole batch would take 0.5 GB per 1,000 clips.
     for start in range(0, len(clips), DEGRADE_CHUNK):
         part = slice(start, start + DEGRADE_CHUNK)
-        spectra = np.fft.rfft(clips[part], FFT_LENGTH) * np.fft.rfft(impulses[part], FFT_LENGTH)
-        wet = np.fft.irfft(spectra * channels[part], FFT_LENGTH)[:, :CLIP_SAMPLES]
+        rows = part if picks is None else picks[part]
+        spectra = np.fft.rfft(clips[part], FFT_LENGTH) * np.fft.rfft(impulses[rows], FFT_LENGTH)
+        wet = np.fft.irfft(spectra * channels[rows], FFT_LENGTH)[:, :CLIP_SAMPLES]
         level = np.sqrt(
             np.mean(clips[part] ** 2, axis=1, keepdims=True)
             / (np.mean(wet**2, axis=1, keepdims=True) + 1e-20)

@@ -173,10 +173,35 @@ def noisy_copies(
 ) -> np.ndarray:
     """Each clip mixed with a random held-out noise window at ``snr_db``."""
     rng = np.random.default_rng(seed)
-    picks = rng.integers(len(noise_bank), size=len(clips))
-    return np.stack(
-        [data.mix_at_snr(c, noise_bank[i], snr_db) for c, i in zip(clips, picks, strict=True)]
-    )
+    return mixed_copies(clips, noise_bank, rng.integers(len(noise_bank), size=len(clips)), snr_db)
+
+
+def mixed_copies(
+    clips: np.ndarray, noises: np.ndarray, picks: np.ndarray, snr_db: float
+) -> np.ndarray:
+    """Clip ``i`` mixed with ``noises[picks[i]]`` at ``snr_db`` (``data.mix_at_snr``).
+
+    Parameters
+    ----------
+    clips : np.ndarray
+        ``(n, CLIP_SAMPLES)`` float32.
+    noises : np.ndarray
+        ``(m, CLIP_SAMPLES)``: the noise windows or other voices to mix in.
+    picks : np.ndarray
+        ``(n,)`` integers in ``[0, m)``.
+    snr_db : float
+        Signal-to-noise ratio of every mixture, in dB.
+
+    Returns
+    -------
+    np.ndarray
+        ``(n, CLIP_SAMPLES)`` float32 in [-1, 1], written into one new array
+        (no list of ``n`` rows to stack).
+    """
+    mixed = np.empty(clips.shape, np.float32)
+    for i, pick in enumerate(picks):
+        mixed[i] = data.mix_at_snr(clips[i], noises[pick], snr_db)
+    return mixed
 
 
 def epoch_report(
@@ -278,27 +303,35 @@ def room_predictions(
     """
     rng = np.random.default_rng(seed + 7)
     clean = probabilities_of(clips).argmax(1)
-    white = rng.standard_normal(clips.shape).astype(np.float32)
+    white = np.empty(clips.shape, np.float32)
+    for start in range(0, len(clips), room.DEGRADE_CHUNK):
+        # Drawn a chunk at a time (the same numbers as in one draw), so no float64
+        # copy of every clip's noise is made.
+        chunk = white[start : start + room.DEGRADE_CHUNK]
+        chunk[:] = rng.standard_normal(chunk.shape)
     voices = room.babble(clips, labels, clips, labels, seed + 8)
     impulses = room.impulse_responses(TEST_ROOMS, seed + 1001)
     channels = room.channel_responses(TEST_ROOMS, seed + 1002)
     picks = rng.integers(TEST_ROOMS, size=len(clips))
+    each_clip = np.arange(len(clips))
+
+    def degraded(condition: str, snr: float) -> np.ndarray:
+        if condition == "noise files":
+            return noisy_copies(clips, noise_bank, snr, seed)
+        other = white if condition == "white noise" else voices
+        mixed = mixed_copies(clips, other, each_clip, snr)
+        if condition == "babble + room":
+            return room.degrade(mixed, impulses, channels, picks)
+        return mixed
+
     results = {}
     for condition in ROOM_CONDITIONS:
         if condition == "noise files" and not len(noise_bank):
             continue
         predictions = {"clean": clean}
         for snr in SNR_LEVELS_DB:
-            if condition == "noise files":
-                degraded = noisy_copies(clips, noise_bank, snr, seed)
-            else:
-                other = white if condition == "white noise" else voices
-                degraded = np.stack(
-                    [data.mix_at_snr(c, o, snr) for c, o in zip(clips, other, strict=True)]
-                )
-                if condition == "babble + room":
-                    degraded = room.degrade(degraded, impulses[picks], channels[picks])
-            predictions[f"{snr:g}"] = probabilities_of(degraded).argmax(1)
+            # One level's degraded copy at a time: it goes once its labels are predicted.
+            predictions[f"{snr:g}"] = probabilities_of(degraded(condition, snr)).argmax(1)
         results[condition] = predictions
     return results
 
@@ -347,18 +380,32 @@ def room_alone(model, clips, labels, seed: int) -> dict[str, float]:
     impulses = room.impulse_responses(TEST_ROOMS, seed + 1001)
     channels = room.channel_responses(TEST_ROOMS, seed + 1002)
     picks = np.random.default_rng(seed + 9).integers(TEST_ROOMS, size=len(clips))
-    dry = np.zeros((len(clips), room.IMPULSE_SAMPLES), np.float32)
+    # One room of each kind that changes nothing: a lone direct path, a flat channel.
+    dry = np.zeros((TEST_ROOMS, room.IMPULSE_SAMPLES), np.float32)
     dry[:, 0] = 1.0
-    flat = np.ones((len(clips), channels.shape[1]), np.float32)
+    flat = np.ones_like(channels)
     accuracies = {}
-    for name, impulse, channel in (
-        ("reverberation", impulses[picks], flat),
-        ("channel", dry, channels[picks]),
-        ("both", impulses[picks], channels[picks]),
+    for name, impulse_bank, channel_bank in (
+        ("reverberation", impulses, flat),
+        ("channel", dry, channels),
+        ("both", impulses, channels),
     ):
-        predicted = predict(model, room.degrade(clips, impulse, channel)).argmax(1)
-        accuracies[name] = float(np.mean(predicted == labels))
+        probabilities = predict(model, room.degrade(clips, impulse_bank, channel_bank, picks))
+        accuracies[name] = float(np.mean(probabilities.argmax(1) == labels))
     return accuracies
+
+
+def babble_pool(train_set: data.ClipSet):
+    """``BABBLE_POOL_CLIPS`` training clips for babble, spread over the set, and their labels.
+
+    Returns
+    -------
+    tuple
+        The clips as one ``data.pipeline_bank`` variable ``(clips, CLIP_SAMPLES)``
+        (no array of them is kept) and their ``(clips,)`` labels.
+    """
+    clips, labels = train_set.sample(BABBLE_POOL_CLIPS)
+    return data.pipeline_bank(clips), labels
 
 
 def pipeline_rate(pipeline, batches: int = 20) -> float:
@@ -527,10 +574,11 @@ def train(
     print(f"split by blocks of 10 consecutive clips: { {k: len(v) for k, v in sets.items()} }")
 
     train_set = sets["train"]
-    train_noise = data.noise_windows(noises, "train")
+    # The banks that every training pipeline draws from, each held once.
+    train_noise = data.pipeline_bank(data.noise_windows(noises, "train"))
     options = {}
     if augment == "room":
-        babble_clips, babble_labels = train_set.sample(BABBLE_POOL_CLIPS)
+        babble_clips, babble_labels = babble_pool(train_set)
         options = {
             "impulses": room.impulse_responses(TRAIN_ROOMS, seed + 1),
             "channels": room.channel_responses(TRAIN_ROOMS, seed + 2),
@@ -618,8 +666,9 @@ def train(
     test_noise = data.noise_windows(noises, "test")
     snr_accuracy = {"clean": sample_accuracy}
     for snr in SNR_LEVELS_DB if len(test_noise) else ():
-        noisy = noisy_copies(test_x, test_noise, snr, seed)
-        snr_accuracy[f"{snr:g}"] = float(np.mean(predict(best, noisy).argmax(1) == sample_y))
+        # One level's noisy copy at a time: it goes once its labels are predicted.
+        noisy_probabilities = predict(best, noisy_copies(test_x, test_noise, snr, seed))
+        snr_accuracy[f"{snr:g}"] = float(np.mean(noisy_probabilities.argmax(1) == sample_y))
     reporting.plot_snr(list(snr_accuracy), list(snr_accuracy.values()), run_dir / "snr.png")
     best_probabilities = functools.partial(predict, best)
     predictions = room_predictions(best_probabilities, test_x, sample_y, test_noise, seed)

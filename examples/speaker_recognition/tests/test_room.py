@@ -66,6 +66,105 @@ def test_degrade_in_chunks_equals_one_clip_at_a_time():
         np.testing.assert_array_equal(together[i], alone[0])
 
 
+def test_degrade_with_picks_equals_degrading_with_the_gathered_rooms():
+    count = room.DEGRADE_CHUNK + 9
+    rng = np.random.default_rng(2)
+    clips = (0.1 * rng.standard_normal((count, CLIP_SAMPLES))).astype(np.float32)
+    impulses = room.impulse_responses(5, seed=3)
+    channels = room.channel_responses(5, seed=4)
+    picks = rng.integers(5, size=count)
+    np.testing.assert_array_equal(
+        room.degrade(clips, impulses, channels, picks),
+        room.degrade(clips, impulses[picks], channels[picks]),
+    )
+    with pytest.raises(ValueError, match="picks must give one room per clip: 3 for"):
+        room.degrade(clips, impulses, channels, picks[:3])
+
+
+def _room_test_material(count: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    clips = (0.1 * rng.standard_normal((count, CLIP_SAMPLES))).astype(np.float32)
+    labels = np.arange(count) % 4
+    noise_bank = (0.2 * rng.standard_normal((6, CLIP_SAMPLES))).astype(np.float32)
+    return clips, labels, noise_bank
+
+
+def test_room_predictions_degrade_each_condition_as_stated():
+    from speaker_recognition import train
+
+    clips, labels, noise_bank = _room_test_material(room.DEGRADE_CHUNK + 6)
+    seen = []
+
+    def probabilities_of(batch):
+        seen.append(batch.copy())
+        return np.tile(np.eye(4)[0], (len(batch), 1))
+
+    train.room_predictions(probabilities_of, clips, labels, noise_bank, seed=5)
+    # The reference builds every condition in one piece, from the stated draws.
+    rng = np.random.default_rng(5 + 7)
+    white = rng.standard_normal(clips.shape).astype(np.float32)
+    voices = room.babble(clips, labels, clips, labels, 5 + 8)
+    impulses = room.impulse_responses(train.TEST_ROOMS, 5 + 1001)
+    channels = room.channel_responses(train.TEST_ROOMS, 5 + 1002)
+    picks = rng.integers(train.TEST_ROOMS, size=len(clips))
+    expected = [clips]
+    for condition in train.ROOM_CONDITIONS:
+        for snr in train.SNR_LEVELS_DB:
+            if condition == "noise files":
+                windows = np.random.default_rng(5).integers(len(noise_bank), size=len(clips))
+                others = noise_bank[windows]
+            else:
+                others = white if condition == "white noise" else voices
+            pairs = zip(clips, others, strict=True)
+            mixed = np.stack([data.mix_at_snr(c, o, snr) for c, o in pairs])
+            if condition == "babble + room":
+                mixed = room.degrade(mixed, impulses[picks], channels[picks])
+            expected.append(mixed)
+    assert len(seen) == len(expected)
+    for got, want in zip(seen, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def _peak_traced_bytes(function) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_room_reports_hold_one_degraded_copy_at_a_time():
+    import keras
+
+    from speaker_recognition import train
+
+    # numpy's allocations are traced; the models' own (TensorFlow's) are not.
+    clips, labels, noise_bank = _room_test_material(640)
+    clip_bytes = clips.nbytes
+    model = keras.Sequential([keras.Input((CLIP_SAMPLES,)), keras.layers.Dense(4, "softmax")])
+    peaks = {
+        "room_predictions": _peak_traced_bytes(
+            lambda: train.room_predictions(
+                lambda batch: np.zeros((len(batch), 4), np.float32),
+                clips,
+                labels,
+                noise_bank,
+                seed=1,
+            )
+        ),
+        "room_alone": _peak_traced_bytes(lambda: train.room_alone(model, clips, labels, seed=1)),
+    }
+    # Inherent: the white noise, the babble and a level's mixture and room copy
+    # (4 x the clips) for room_predictions, one room copy for room_alone, and a
+    # chunk's spectra in degrade (about 50 MB, whatever the number of clips).
+    chunk_spectra = 3 * room.DEGRADE_CHUNK * (room.FFT_LENGTH // 2 + 1) * 16
+    assert peaks["room_predictions"] < 4.5 * clip_bytes + chunk_spectra, peaks
+    assert peaks["room_alone"] < 1.5 * clip_bytes + chunk_spectra, peaks
+
+
 def test_babble_mixes_only_other_speakers():
     pool = np.eye(12, CLIP_SAMPLES, dtype=np.float32)  # clip k is an impulse at sample k
     labels = np.arange(12) % 4

@@ -313,6 +313,62 @@ def test_a_clip_set_pipeline_holds_no_copy_of_its_clips():
     assert measured["added"] < 0.5 * measured["clips"], measured
 
 
+# Measures in a fresh process how much resident memory a babble pool adds, from its
+# drawing through an augmented pipeline's first batches: as an array, or as a bank.
+BANK_MEMORY = """
+import json, sys
+import numpy as np
+from spela_tflite.quiet import import_tensorflow_quietly
+import_tensorflow_quietly(False)
+from speaker_recognition import CLIP_SAMPLES, data
+
+def resident():
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * 4096
+
+def first_batches(count, as_bank):
+    before = resident()
+    pool = np.random.default_rng(0).standard_normal((count, CLIP_SAMPLES), np.float32)
+    size = pool.nbytes
+    if as_bank:
+        pool = data.pipeline_bank(pool)
+    clips = np.zeros((64, CLIP_SAMPLES), np.float32)
+    clips[:, ::100] = 0.1
+    stream = data.ClipSet([], np.zeros(64, np.int32), clips).dataset(repeat=True)
+    babble = {"babble_probability": 1.0, "babble_clips": pool}
+    babble["babble_labels"] = np.ones(count, np.int32)
+    pipeline = data.augment(stream, np.zeros((0, CLIP_SAMPLES), np.float32), **babble)
+    batches = iter(pipeline.batch(32))
+    for _ in range(3):
+        next(batches)
+    return resident() - before, size
+
+first_batches(64, sys.argv[2] == "bank")  # TensorFlow's own start-up allocations
+added, size = first_batches(int(sys.argv[1]), sys.argv[2] == "bank")
+print(json.dumps({"added": added, "pool": size}))
+"""
+
+
+def _added_by_a_babble_pool(form: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", BANK_MEMORY, "3000", form],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_babble_pool_given_as_a_bank_is_held_once():
+    # As an array, the pool is held as the array, the constant the pipeline captures
+    # and that constant's copy from tf.data's graph rewrite.
+    as_array = _added_by_a_babble_pool("array")
+    as_bank = _added_by_a_babble_pool("bank")
+    assert as_array["added"] > 2.5 * as_array["pool"], as_array
+    assert as_bank["added"] < 1.4 * as_bank["pool"], as_bank
+
+
 @pytest.mark.parametrize("shard", [(1, 0), (3, 1)])
 def test_clip_set_yields_each_clip_once_a_pass_with_its_label_in_a_seeded_order(shard):
     rng = np.random.default_rng(3)
