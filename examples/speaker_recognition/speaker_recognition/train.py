@@ -401,7 +401,7 @@ def babble_pool(train_set: data.ClipSet):
     Returns
     -------
     tuple
-        The clips as one ``data.pipeline_bank`` variable ``(clips, CLIP_SAMPLES)``
+        The clips as one ``data.pipeline_bank`` tensor ``(clips, CLIP_SAMPLES)``
         (no array of them is kept) and their ``(clips,)`` labels.
     """
     clips, labels = train_set.sample(BABBLE_POOL_CLIPS)

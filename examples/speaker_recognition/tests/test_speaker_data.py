@@ -360,13 +360,15 @@ def _added_by_a_babble_pool(form: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_a_babble_pool_given_as_a_bank_is_held_once():
-    # As an array, the pool is held as the array, the constant the pipeline captures
-    # and that constant's copy from tf.data's graph rewrite.
+def test_a_babble_pool_given_as_a_bank_keeps_no_array_of_it():
+    # As an array, the pool is held three times: the array, the tensor the pipeline
+    # converts and captures, and that tensor's copy from tf.data's graph rewrite. As
+    # a bank, the array goes.
     as_array = _added_by_a_babble_pool("array")
     as_bank = _added_by_a_babble_pool("bank")
-    assert as_array["added"] > 2.5 * as_array["pool"], as_array
-    assert as_bank["added"] < 1.4 * as_bank["pool"], as_bank
+    pool = as_bank["pool"]
+    assert as_array["added"] > 2.7 * pool, as_array
+    assert as_bank["added"] < 2.4 * pool, as_bank
 
 
 @pytest.mark.parametrize("shard", [(1, 0), (3, 1)])
