@@ -721,22 +721,21 @@ def augment(
             f"got {tuple(stranger_scale)!r}"
         )
 
-    def as_bank(values):
-        return tf.convert_to_tensor(values, tf.float32)
-
     window_count = int(noise_bank.shape[0])
-    bank = as_bank(noise_bank) if window_count else tf.zeros((1, CLIP_SAMPLES))
+    bank = tf.zeros((1, CLIP_SAMPLES))
+    if window_count:
+        bank = tf.convert_to_tensor(noise_bank, tf.float32)
     use_noise = float(noise_probability if window_count else 0.0)
     low, high = (float(v) for v in snr_db)
     use_room = float(room_probability if impulses is not None and channels is not None else 0.0)
     if use_room:
-        impulse_bank = as_bank(impulses)
-        channel_bank = as_bank(channels)
+        impulse_bank = tf.convert_to_tensor(impulses, tf.float32)
+        channel_bank = tf.convert_to_tensor(channels, tf.float32)
     use_babble = (
         babble_probability > 0 and babble_clips is not None and int(babble_clips.shape[0]) > 0
     )
     if use_babble:
-        pool = as_bank(babble_clips)
+        pool = tf.convert_to_tensor(babble_clips, tf.float32)
         # For each label, the pool clips of other speakers (padded by repetition):
         # babble is drawn from them only.
         label_ids = np.asarray(babble_labels, np.int64)

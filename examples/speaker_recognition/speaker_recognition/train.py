@@ -574,7 +574,7 @@ def train(
     print(f"split by blocks of 10 consecutive clips: { {k: len(v) for k, v in sets.items()} }")
 
     train_set = sets["train"]
-    # The banks that every training pipeline draws from, each held once.
+    # Banks made once and shared by every training pipeline; their arrays can go.
     train_noise = data.pipeline_bank(data.noise_windows(noises, "train"))
     options = {}
     if augment == "room":
