@@ -55,7 +55,7 @@ CONFUSION_PLOT_DB = "5"
 # The room on 4 clips in 5 (not 1 in 2) raised babble + room at 10 / 5 dB on each
 # of three independent draws of voices, and cost babble without a room and white noise.
 # Scaled voices as strangers on 15 % of the clips cut the strangers named at the app's
-# threshold from 55.8 % to 37.8 % of their windows (by 15 points on average over sixteen
+# threshold from 55.8 % to 37.8 % of their windows (by 15 points on average over eighteen
 # paired runs) and moved babble + room at 5 dB by -4.0 to +1.8 points (mean -0.4); scaled
 # by 1.08-1.25 instead, they cost voice-seed 283 4.2 points at 5 dB.
 ROOM_AUGMENTATION = {
