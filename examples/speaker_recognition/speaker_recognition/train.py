@@ -666,8 +666,8 @@ def train(
     best_probabilities = functools.partial(predict, best)
     predictions = room_predictions(best_probabilities, test_x, sample_y, test_noise, seed)
     conditions = accuracies_of(predictions, sample_y)
-    # The accuracy against held-out noise is the "noise files" condition (clean alone
-    # without noise files).
+    # The accuracy against held-out noise is the "noise files" condition; a dataset
+    # without noise files has only the clean accuracy.
     snr_accuracy = conditions.get("noise files", {"clean": conditions["white noise"]["clean"]})
     reporting.plot_snr(list(snr_accuracy), list(snr_accuracy.values()), run_dir / "snr.png")
     reporting.plot_conditions(conditions, run_dir / "room.png")
