@@ -575,17 +575,29 @@ def noise_windows(
     ``part="train"`` cuts from the first ``1 - held_out`` of every recording and
     ``"test"`` from the rest, so evaluation mixes noise the model never heard.
     """
-    if part not in ("train", "test"):
-        raise ValueError(f"part must be 'train' or 'test', got {part!r}")
     windows = []
-    for noise in noises:
-        cut = int(noise.size * (1 - held_out))
-        segment = noise[:cut] if part == "train" else noise[cut:]
+    for segment in noise_parts(noises, part, held_out):
         for start in range(0, segment.size - CLIP_SAMPLES + 1, hop):
             windows.append(segment[start : start + CLIP_SAMPLES])
     if not windows:
         return np.zeros((0, CLIP_SAMPLES), np.float32)
     return np.stack(windows).astype(np.float32)
+
+
+def noise_parts(
+    noises: list[np.ndarray], part: str = "train", held_out: float = 0.2
+) -> list[np.ndarray]:
+    """The part of every noise recording that ``noise_windows`` cuts its windows from.
+
+    ``part="train"``: the first ``1 - held_out`` of each recording; ``"test"``:
+    the rest, noise the model never heard, each part a continuous recording.
+    """
+    if part not in ("train", "test"):
+        raise ValueError(f"part must be 'train' or 'test', got {part!r}")
+    cuts = [int(noise.size * (1 - held_out)) for noise in noises]
+    if part == "train":
+        return [noise[:cut] for noise, cut in zip(noises, cuts, strict=True)]
+    return [noise[cut:] for noise, cut in zip(noises, cuts, strict=True)]
 
 
 def mix_at_snr(clip: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:

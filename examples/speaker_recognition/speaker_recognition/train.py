@@ -690,7 +690,9 @@ def train(
         for label in range(len(names))
         if np.any(sample_y == label)
     ]
-    unknown = strangers.confident_rates(best_probabilities, enrolled, seed + 77)
+    unknown = strangers.confident_rates(
+        best_probabilities, enrolled, seed + 77, noises=data.noise_parts(noises, "test")
+    )
     last_epoch = report_callback.epoch_seconds[-1]
     speed = {
         "pipeline_clips_per_second": pipeline_rate(

@@ -256,6 +256,63 @@ def test_confident_rates_count_strangers_and_enrolled_apart():
     assert rates["enrolled_windows"] == 18
     assert rates["stranger_voices"] == 2
     assert 0 < rates["stranger_windows"] <= 18
+    # White noise of `seconds` is always played; here it is all the noise there is.
+    assert rates["noise_recordings"] == 1 and rates["noise_windows"] == 9
+    assert rates["noise"] == rates["strangers"]
+
+
+def test_confident_rates_play_noise_alone_at_a_room_level():
+    from speaker_recognition import strangers
+
+    heard = []
+
+    def sure_of_constant_sound(windows):
+        # Confident of speaker 0 for a window that never changes sign (the hum
+        # below), unsure for anything else; every window's level is kept.
+        heard.append(10 * np.log10(np.mean(windows.astype(np.float64) ** 2, axis=1)))
+        constant = np.all(windows > 0, axis=1) | np.all(windows < 0, axis=1)
+        return np.where(constant[:, None], [0.9, 0.1], [0.5, 0.5])
+
+    speech = (0.1 * np.random.default_rng(0).standard_normal(2 * CLIP_SAMPLES)).astype(np.float32)
+    hum = np.full(3 * CLIP_SAMPLES, 0.001, np.float32)
+    too_short = np.full(CLIP_SAMPLES - 1, 0.5, np.float32)
+    rates = strangers.confident_rates(
+        sure_of_constant_sound,
+        [(0, speech)],
+        seed=4,
+        strangers=1,
+        seconds=2.0,
+        noises=[hum, too_short],
+    )
+    # The hum's 9 windows (3 s, 1-s windows every 250 ms) and the white noise's 5 (2 s);
+    # the part shorter than a window is left out.
+    assert rates["noise_recordings"] == 2 and rates["noise_windows"] == 14
+    assert rates["noise"]["0.6"] == pytest.approx(9 / 14)
+    assert rates["strangers"]["0.6"] == 0.0 and rates["enrolled"]["0.6"] == 0.0
+    # One call per recording: the stranger, the hum, the white noise, the enrolled speech.
+    assert [len(levels) for levels in heard[1:]] == [9, 5, 5]
+    hum_levels, white_levels = heard[1], heard[2]
+    low, high = strangers.NOISE_DBFS
+    for levels in (hum_levels, white_levels):
+        assert np.all((levels > low - 0.5) & (levels < high + 0.5))
+    assert np.ptp(hum_levels) < 1e-6  # one level for the whole hum
+
+
+def test_noise_alone_leaves_the_strangers_speech_as_it_was():
+    from speaker_recognition import strangers
+
+    def first_sample_of(windows):
+        return np.stack([np.abs(windows[:, 0]), 1 - np.abs(windows[:, 0])], axis=1)
+
+    speech = np.full(2 * CLIP_SAMPLES, 0.1, np.float32)
+    without = strangers.confident_rates(first_sample_of, [(0, speech)], seed=6, strangers=3)
+    noise = [np.ones(5 * CLIP_SAMPLES, np.float32)]
+    with_noise = strangers.confident_rates(
+        first_sample_of, [(0, speech)], seed=6, strangers=3, noises=noise
+    )
+    assert with_noise["strangers"] == without["strangers"]
+    assert with_noise["stranger_windows"] == without["stranger_windows"]
+    assert with_noise["noise_recordings"] == without["noise_recordings"] + 1
 
 
 def test_room_recipe_puts_the_room_on_four_clips_in_five():
@@ -293,8 +350,10 @@ def test_summary_line_keeps_a_tenth_of_a_point():
         "stranger_voices": 20,
     }
     line = strangers.summary_line(rates)
-    assert "20 strangers named at 0.6 in 55.8% of their windows" in line
+    assert "20 strangers named at 0.6 in 55.8% of their windows;" in line  # no noise measured
     assert "named right in 99.6%" in line  # rounded to whole points it read 100%
     assert "19.2%" in strangers.summary_line(rates, 0.8)
     with pytest.raises(ValueError, match="threshold must be one of"):
         strangers.summary_line(rates, 0.75)
+    rates["noise"] = {"0.6": 0.0123, "0.8": 0.0}
+    assert "55.8% of their windows, noise alone in 1.2% of its;" in strangers.summary_line(rates)

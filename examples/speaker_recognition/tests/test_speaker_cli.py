@@ -71,7 +71,7 @@ def trained_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_training_artifacts(trained_run):
-    _, run_dir = trained_run
+    data_dir, run_dir = trained_run
     for name in (
         "best.keras",
         "history.csv",
@@ -102,16 +102,28 @@ def test_training_artifacts(trained_run):
     rates = report["confident_label_rate"]
     assert set(rates) == {
         "strangers",
+        "noise",
         "enrolled",
         "enrolled_correct",
         "stranger_voices",
         "stranger_windows",
+        "noise_recordings",
+        "noise_windows",
         "enrolled_windows",
     }
     assert rates["stranger_voices"] == 20
     # 20 recordings of 12 s give at most 20 x 45 windows of 1 s every 250 ms.
     assert 0 < rates["stranger_windows"] <= 900
-    for kind in ("strangers", "enrolled", "enrolled_correct"):
+    # Noise alone: the held-out fifth of every noise file, then 12 s of white noise
+    # (45 windows, all loud); a file's quiet windows are left out, as the app does.
+    noise_files = list(data_dir.glob("_background_noise_/*.wav")) + list(
+        data_dir.glob("other/*.wav")
+    )
+    held_out_seconds = [0.2 * len(x) / rate for rate, x in map(scipy.io.wavfile.read, noise_files)]
+    most = sum(int((seconds - 1) / 0.25) + 1 for seconds in held_out_seconds)
+    assert rates["noise_recordings"] == len(noise_files) + 1
+    assert 45 < rates["noise_windows"] <= 45 + most
+    for kind in ("strangers", "noise", "enrolled", "enrolled_correct"):
         values = [rates[kind][t] for t in ("0.6", "0.7", "0.8", "0.9")]
         assert values == sorted(values, reverse=True)  # a higher threshold accepts less
     assert report["pipeline_clips_per_second"] > 0 and report["training_clips_per_second"] > 0
@@ -262,7 +274,7 @@ def test_demo_trains_with_the_room_recipe_and_reports_every_model(tmp_path, caps
     rates = report["confident_label_rate"]
     assert (
         f"{rates['stranger_voices']} strangers named at 0.6 in {rates['strangers']['0.6']:.1%}"
-        in printed
+        f" of their windows, noise alone in {rates['noise']['0.6']:.1%} of its" in printed
     )
     assert f"enrolled speakers named right in {rates['enrolled_correct']['0.6']:.1%}" in printed
 

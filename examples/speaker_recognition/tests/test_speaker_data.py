@@ -207,6 +207,12 @@ def test_noise_windows_hold_out_the_end_of_each_recording():
     test = data.noise_windows([noise], "test")
     assert train.max() < 8 * CLIP_SAMPLES <= test.min()
     assert train.shape[1] == test.shape[1] == CLIP_SAMPLES
+    (held_out,) = data.noise_parts([noise], "test")
+    np.testing.assert_array_equal(held_out, noise[8 * CLIP_SAMPLES :])
+    (kept,) = data.noise_parts([noise], "train")
+    np.testing.assert_array_equal(kept, noise[: 8 * CLIP_SAMPLES])
+    with pytest.raises(ValueError, match="part must be"):
+        data.noise_parts([noise], "validation")
 
 
 def test_streaming_reader_yields_what_the_in_memory_reader_reads(tmp_path):
