@@ -589,8 +589,20 @@ def noise_parts(
 ) -> list[np.ndarray]:
     """The part of every noise recording that ``noise_windows`` cuts its windows from.
 
-    ``part="train"``: the first ``1 - held_out`` of each recording; ``"test"``:
-    the rest, noise the model never heard, each part a continuous recording.
+    Parameters
+    ----------
+    noises : list of np.ndarray
+        Noise recordings ``(samples,)`` at 16 kHz.
+    part : {"train", "test"}
+        ``"train"``: the first ``1 - held_out`` of each recording; ``"test"``:
+        the rest, noise the model never heard.
+    held_out : float
+        Share of each recording kept for testing.
+
+    Returns
+    -------
+    list of np.ndarray
+        One continuous part per recording, in order (views of ``noises``).
     """
     if part not in ("train", "test"):
         raise ValueError(f"part must be 'train' or 'test', got {part!r}")

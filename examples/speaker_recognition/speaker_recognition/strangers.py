@@ -13,7 +13,7 @@ at several thresholds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -68,15 +68,17 @@ def decisions(
     return np.array(confidence), np.array(best, dtype=int)
 
 
-def noise_recordings(noises: list[np.ndarray], seed: int, seconds: float = 12.0) -> list:
+def noise_recordings(
+    noises: Sequence[np.ndarray], seed: int, seconds: float = 12.0
+) -> list[np.ndarray]:
     """Recordings of noise alone, as the app hears a room where no one speaks.
 
     Parameters
     ----------
-    noises : list of np.ndarray
-        Noise recordings at 16 kHz, e.g. the held-out parts of a dataset's noise
-        files (``data.noise_parts(..., "test")``); those shorter than one window
-        (1 s) are left out.
+    noises : sequence of np.ndarray
+        Noise recordings ``(samples,)`` at 16 kHz, e.g. the held-out parts of a
+        dataset's noise files (``data.noise_parts(..., "test")``); those shorter
+        than one window (1 s) are left out. Their level does not matter.
     seed : int
         Seed of the white noise and of the levels.
     seconds : float
@@ -105,7 +107,7 @@ def confident_rates(
     seed: int,
     strangers: int = STRANGER_COUNT,
     seconds: float = 12.0,
-    noises: list[np.ndarray] = (),
+    noises: Sequence[np.ndarray] = (),
 ) -> dict:
     """Share of non-silent windows named confidently: strangers, noise alone, enrolled speakers.
 
@@ -120,8 +122,8 @@ def confident_rates(
         Seed of the strangers' voices and speech.
     strangers, seconds
         How many strangers, and the length of each one's recording.
-    noises : list of np.ndarray
-        Noise the model did not train on, played alone (``noise_recordings``);
+    noises : sequence of np.ndarray
+        Noise ``(samples,)`` the model did not train on, played alone (``noise_recordings``);
         white noise of ``seconds`` is always among it.
 
     Returns
@@ -148,7 +150,7 @@ def confident_rates(
     voices = stranger_voices(strangers, seed)
     stranger = [decisions(probabilities_of, recording(v)) for v in voices]
     # A stream of its own, so that the strangers' speech does not depend on the noise.
-    played = noise_recordings(list(noises), seed + 1, seconds)
+    played = noise_recordings(noises, seed + 1, seconds)
     noise_confidence = np.concatenate([decisions(probabilities_of, n)[0] for n in played])
     known = [(index, decisions(probabilities_of, audio)) for index, audio in enrolled]
     stranger_confidence = np.concatenate([c for c, _ in stranger])
