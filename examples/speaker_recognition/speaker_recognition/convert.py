@@ -10,7 +10,10 @@ spela front end in float32), ``labels.txt`` and
 evaluates both TFLite models on the run's test split (up to ``train.REPORT_CLIPS`` clips,
 spread over it): accuracy, agreement with Keras, accuracy in the room
 conditions (``train.room_conditions``: the same degraded clips as the Keras
-model's report), size and single-thread latency per clip.
+model's report), how often the app's rule names a speaker for strangers, for
+noise alone and for the enrolled speakers (``train.app_rule_rates``: the same
+recordings as the Keras model's report), size and single-thread latency per
+clip.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from collections import Counter
 
-from speaker_recognition import CLIP_SAMPLES, PCM16_SCALE, SAMPLE_RATE, data, reporting
+from speaker_recognition import (
+    CLIP_SAMPLES,
+    PCM16_SCALE,
+    SAMPLE_RATE,
+    data,
+    reporting,
+    strangers,
+)
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 from speaker_recognition.files import (
     write_bytes_atomically,
@@ -36,6 +46,7 @@ from speaker_recognition.files import (
 )
 from speaker_recognition.train import (
     REPORT_CLIPS,
+    app_rule_rates,
     load_run,
     load_run_model,
     predict,
@@ -177,22 +188,22 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
     sizes = {name: len(b) for name, b in exports.items()}
     write_json_atomically(out / "model.json", model_facts(run["labels"], run["arch"], sizes))
 
-    test_noise = data.noise_windows(data.read_noises(run["data_dir"], Counter()), "test")
+    test_noise = data.noise_windows(noises, "test")
     keras_predicted = predict(model, test_x).argmax(axis=1)
     figures = {"keras": {"accuracy": float(np.mean(keras_predicted == test_y))}}
     for name, model_bytes in exports.items():
-        predicted = tflite_probabilities(model_bytes, test_x).argmax(axis=1)
+        probabilities_of = functools.partial(tflite_probabilities, model_bytes)
+        predicted = probabilities_of(test_x).argmax(axis=1)
         figures[name] = {
             "accuracy": float(np.mean(predicted == test_y)),
             "agreement_with_keras": float(np.mean(predicted == keras_predicted)),
             "bytes": len(model_bytes),
             "latency_ms": latency_ms(model_bytes),
             "accuracy_by_condition": room_conditions(
-                functools.partial(tflite_probabilities, model_bytes),
-                test_x,
-                test_y,
-                test_noise,
-                run["seed"],
+                probabilities_of, test_x, test_y, test_noise, run["seed"]
+            ),
+            "confident_label_rate": app_rule_rates(
+                probabilities_of, test_x, test_y, noises, run["seed"]
             ),
         }
     write_json_atomically(out / "export_report.json", figures)
@@ -208,6 +219,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
     for name in exports:
         print(f"\n{name} in room conditions (held-out noise, voices and rooms)")
         print(reporting.condition_table(figures[name]["accuracy_by_condition"]))
+        print(f"app's rule: {strangers.summary_line(figures[name]['confident_label_rate'])}")
     print(f"wrote model.tflite, model_int8.tflite, labels.txt, model.json to {out}")
     return figures
 

@@ -89,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         "  speakers most taken for each other in babble + room at 5 dB (Keras): "
         + reporting.confused_pairs_line(report["confused_pairs_in_room"]["5"])
     )
-    print(f"  app's rule: {strangers.summary_line(report['confident_label_rate'])}")
+    print(f"  app's rule (Keras): {strangers.summary_line(report['confident_label_rate'])}")
+    int8_rates = figures["model_int8.tflite"]["confident_label_rate"]
+    print(
+        "  app's rule (model_int8.tflite, which the Android demo runs): "
+        + strangers.summary_line(int8_rates)
+    )
     for name in ("model.tflite", "model_int8.tflite"):
         f = figures[name]
         print(

@@ -347,6 +347,43 @@ def room_conditions(
     return accuracies_of(predictions, labels)
 
 
+def app_rule_rates(
+    probabilities_of: Callable[[np.ndarray], np.ndarray],
+    clips: np.ndarray,
+    labels: np.ndarray,
+    noises: list[np.ndarray],
+    seed: int,
+) -> dict:
+    """How often the app's rule names a speaker (``strangers.confident_rates``), for any model.
+
+    The same recordings for every model of a run: the strangers drawn from
+    ``seed + 77``, the held-out part of each noise recording played alone, and
+    each enrolled speaker's test clips end to end (speech the model did not
+    train on).
+
+    Parameters
+    ----------
+    probabilities_of : callable
+        ``(windows, CLIP_SAMPLES)`` audio to ``(windows, speakers)`` probabilities.
+    clips, labels : np.ndarray
+        Test clips ``(n, CLIP_SAMPLES)`` and their speaker indices ``(n,)``.
+    noises : list of np.ndarray
+        The dataset's noise recordings ``(samples,)`` (``data.read_noises``).
+    seed : int
+        The run's seed.
+
+    Returns
+    -------
+    dict
+        ``strangers.confident_rates``'s figures (``report.json``'s
+        ``confident_label_rate``).
+    """
+    enrolled = [(int(label), clips[labels == label].reshape(-1)) for label in np.unique(labels)]
+    return strangers.confident_rates(
+        probabilities_of, enrolled, seed + 77, noises=data.noise_parts(noises, "test")
+    )
+
+
 def accuracies_of(
     predictions: dict[str, dict[str, np.ndarray]], labels: np.ndarray
 ) -> dict[str, dict[str, float]]:
@@ -684,15 +721,7 @@ def train(
         f"babble + room at {CONFUSION_PLOT_DB} dB: {plotted:.1%}",
     )
     in_room = room_alone(best, test_x, sample_y, seed)
-    # Each enrolled speaker's test clips end to end: speech the model did not train on.
-    enrolled = [
-        (label, test_x[sample_y == label].reshape(-1))
-        for label in range(len(names))
-        if np.any(sample_y == label)
-    ]
-    unknown = strangers.confident_rates(
-        best_probabilities, enrolled, seed + 77, noises=data.noise_parts(noises, "test")
-    )
+    unknown = app_rule_rates(best_probabilities, test_x, sample_y, noises, seed)
     last_epoch = report_callback.epoch_seconds[-1]
     speed = {
         "pipeline_clips_per_second": pipeline_rate(

@@ -205,6 +205,22 @@ def test_convert_and_predict(trained_run, tmp_path, capsys):
             assert conditions[condition].keys() == levels.keys()
             for level, accuracy in levels.items():
                 assert abs(conditions[condition][level] - accuracy) <= tolerance, (name, condition)
+    # The app's rule on the same recordings as the training report: the same windows,
+    # and the float export names within a near-tie window of Keras.
+    keras_rates = report["confident_label_rate"]
+    for name in ("model.tflite", "model_int8.tflite"):
+        rates = figures[name]["confident_label_rate"]
+        for count in ("stranger_voices", "stranger_windows", "noise_recordings", "noise_windows"):
+            assert rates[count] == keras_rates[count], (name, count)
+        assert rates["enrolled_windows"] == keras_rates["enrolled_windows"]
+        if name == "model.tflite":
+            for kind, windows in (
+                ("strangers", "stranger_windows"),
+                ("noise", "noise_windows"),
+                ("enrolled_correct", "enrolled_windows"),
+            ):
+                for threshold, share in keras_rates[kind].items():
+                    assert abs(rates[kind][threshold] - share) <= 1 / keras_rates[windows] + 1e-9
     facts = json.loads((export / "model.json").read_text())
     assert facts["sample_rate"] == 16000 and facts["clip_samples"] == 16000
     assert facts["pcm16_scale"] == 32768.0
@@ -277,6 +293,10 @@ def test_demo_trains_with_the_room_recipe_and_reports_every_model(tmp_path, caps
         f" of their windows, noise alone in {rates['noise']['0.6']:.1%} of its" in printed
     )
     assert f"enrolled speakers named right in {rates['enrolled_correct']['0.6']:.1%}" in printed
+    int8_rates = figures["model_int8.tflite"]["confident_label_rate"]
+    line = next(line for line in printed.splitlines() if "which the Android demo runs" in line)
+    assert f"noise alone in {int8_rates['noise']['0.6']:.1%} of its" in line
+    assert f"named at 0.6 in {int8_rates['strangers']['0.6']:.1%} of their windows" in line
 
 
 def test_demo_refuses_bad_sizes(tmp_path, capsys):
