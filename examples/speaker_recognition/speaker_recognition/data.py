@@ -606,10 +606,11 @@ def noise_parts(
     """
     if part not in ("train", "test"):
         raise ValueError(f"part must be 'train' or 'test', got {part!r}")
-    cuts = [int(noise.size * (1 - held_out)) for noise in noises]
-    if part == "train":
-        return [noise[:cut] for noise, cut in zip(noises, cuts, strict=True)]
-    return [noise[cut:] for noise, cut in zip(noises, cuts, strict=True)]
+    parts = []
+    for noise in noises:
+        cut = int(noise.size * (1 - held_out))
+        parts.append(noise[:cut] if part == "train" else noise[cut:])
+    return parts
 
 
 def mix_at_snr(clip: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
