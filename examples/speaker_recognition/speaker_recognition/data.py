@@ -34,9 +34,12 @@ REPAIRS = ("resampled", "downmixed", "converted", "clipped", "padded", "trimmed"
 # What reading clips counts, per clip file.
 CLIP_COUNTS = (*REPAIRS, "skipped", "clips")
 SPLITS = ("train", "validation", "test")
-# The label of a training clip whose voice no longer belongs to any speaker
-# (``augment``'s scaled voices); ``targets`` gives it equal probabilities.
+# The label of a training clip that is no speaker's voice (``augment``'s scaled
+# voices and noise alone); ``targets`` gives it equal probabilities.
 STRANGER_LABEL = -1
+# Of the noise-alone clips ``augment`` makes, the share that is white noise (the rest
+# are windows of the dataset's noise files).
+NOISE_ALONE_WHITE_SHARE = 0.25
 # In-memory clips are read from their array this many at a time.
 READ_BLOCK_CLIPS = 16
 
@@ -694,6 +697,8 @@ def augment(
     babble_labels=None,
     stranger_probability=0.0,
     stranger_scale=(1.04, 1.15),
+    noise_alone_probability=0.0,
+    noise_alone_dbfs=(-45.0, -15.0),
 ):
     """Augment a ``tf.data`` of ``(clip, label)`` examples, one by one.
 
@@ -714,24 +719,34 @@ def augment(
        channel (``room.tf_degrade``), keeping its level;
     3. with probability ``noise_probability``: a random window of
        ``noise_bank`` ``(windows, CLIP_SAMPLES)`` at an SNR uniform in ``snr_db``;
-    4. a random gain of up to ``gain_db`` dB either way.
+    4. a random gain of up to ``gain_db`` dB either way;
+    5. with probability ``noise_alone_probability``: the clip is replaced by
+       noise alone, as a room sounds when no one speaks, and its label becomes
+       ``STRANGER_LABEL``. The noise is white on a ``NOISE_ALONE_WHITE_SHARE``
+       of them and otherwise a random window of ``noise_bank`` (always white
+       if the bank is empty), scaled to an RMS
+       level uniform in ``noise_alone_dbfs`` dBFS and clipped to [-1, 1].
 
     Randomness is stateless, keyed on ``seed`` and the example's position in
-    the stream, so runs repeat exactly; without strangers the stream is the
-    same as before they existed. Each bank (``noise_bank``, ``impulses``,
-    ``channels``, ``babble_clips``) is an array or a tensor (``pipeline_bank``).
+    the stream, so runs repeat exactly. Strangers and noise alone take their
+    own draws: with either share at 0 the stream is the same as before it
+    existed, and every clip they leave alone is bit-identical. Each bank
+    (``noise_bank``, ``impulses``, ``channels``, ``babble_clips``) is an array
+    or a tensor (``pipeline_bank``).
 
     Returns
     -------
     tf.data.Dataset
         Unbatched ``(clip (CLIP_SAMPLES,) float32 in [-1, 1], label)``; the
-        label is ``STRANGER_LABEL`` for the scaled voices.
+        label is ``STRANGER_LABEL`` for the scaled voices and for noise alone.
 
     Raises
     ------
     ValueError
-        If ``stranger_probability`` is not in [0, 1] or ``stranger_scale`` is
-        not two factors with 1 < low <= high <= 2.
+        If ``stranger_probability`` or ``noise_alone_probability`` is not in
+        [0, 1], ``stranger_scale`` is not two factors with
+        1 < low <= high <= 2, or ``noise_alone_dbfs`` is not two levels with
+        low <= high <= 0.
     """
     import tensorflow as tf
 
@@ -744,6 +759,17 @@ def augment(
         raise ValueError(
             "stranger_scale must be two factors with 1 < low <= high <= 2, "
             f"got {tuple(stranger_scale)!r}"
+        )
+
+    if not 0.0 <= noise_alone_probability <= 1.0:
+        raise ValueError(
+            f"noise_alone_probability must be in [0, 1], got {noise_alone_probability!r}"
+        )
+    quiet_dbfs, loud_dbfs = (float(v) for v in noise_alone_dbfs)
+    if not quiet_dbfs <= loud_dbfs <= 0.0:
+        raise ValueError(
+            "noise_alone_dbfs must be two levels in dBFS with low <= high <= 0, "
+            f"got {tuple(noise_alone_dbfs)!r}"
         )
 
     window_count = int(noise_bank.shape[0])
@@ -829,7 +855,28 @@ def augment(
         noisy = tf.clip_by_value(mix(clip, window, snr), -1.0, 1.0)
         clip = tf.where(draws[2] < use_noise, noisy, clip)
         clip = clip * tf.pow(10.0, (2.0 * draws[3] - 1.0) * gain_db / 20.0)
-        return tf.clip_by_value(clip, -1.0, 1.0), label
+        clip = tf.clip_by_value(clip, -1.0, 1.0)
+        if noise_alone_probability > 0:
+            # Drawn from a key of their own, so the draws above stay those of every
+            # stream without noise alone.
+            own_key = tf.random.experimental.stateless_fold_in(key, 1)
+            choice = tf.random.stateless_uniform([4], seed=own_key)
+            alone = choice[0] < noise_alone_probability
+            clip = tf.cond(alone, lambda: noise_alone(own_key, choice), lambda: clip)
+            label = tf.where(alone, tf.cast(STRANGER_LABEL, label.dtype), label)
+        return clip, label
+
+    def noise_alone(own_key, choice):
+        # choice: [alone?, which window, white?, level]
+        noise = tf.random.stateless_normal(
+            [CLIP_SAMPLES], seed=tf.random.experimental.stateless_fold_in(own_key, 1)
+        )
+        if window_count:
+            window = tf.gather(bank, pick(choice[1], window_count))
+            noise = tf.where(choice[2] < NOISE_ALONE_WHITE_SHARE, noise, window)
+        level = tf.pow(10.0, (quiet_dbfs + choice[3] * (loud_dbfs - quiet_dbfs)) / 20.0)
+        scaled = noise * level / (tf.sqrt(tf.reduce_mean(tf.square(noise))) + 1e-12)
+        return tf.clip_by_value(scaled, -1.0, 1.0)
 
     return dataset.enumerate().map(
         augment_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True

@@ -195,7 +195,7 @@ def fit_multi_worker(
         loss_function = loss_function.call
 
     def replica_step(clips, labels):
-        # One-hot labels (smoothed targets, build_model's label_smoothing) or class indices.
+        # Target probabilities (build_model's probability_targets) or class indices.
         if len(labels.shape) == 2:
             targets = tf.cast(labels, tf.float32)
             classes = tf.argmax(labels, -1, output_type=tf.int32)

@@ -135,6 +135,7 @@ def build_model(
     total_steps: int | None = None,
     masks_and_dropout: bool = True,
     label_smoothing: float = 0.0,
+    probability_targets: bool = False,
     portable: bool = False,
 ) -> keras.Model:
     """A compiled classifier from raw 1-s 16 kHz audio to speaker probabilities.
@@ -163,16 +164,21 @@ def build_model(
         noise on the waveform) needs no more: with them on top the model
         underfits and loses 2.7 / 2.6 points in babble + room at 10 / 5 dB.
     label_smoothing : float, default 0.0
-        In [0, 1). 0: sparse categorical cross-entropy on integer labels
-        ``(batch,)``. Above 0: categorical cross-entropy on one-hot labels
-        ``(batch, n_classes)`` whose targets are mixed with the uniform
+        In [0, 1). Above 0, the targets are mixed with the uniform
         distribution by this share (``LABEL_SMOOTHING`` for the room recipe):
         the model stops pushing its probabilities to 1, so a voice it was not
-        trained on reaches the app's threshold less often. The training
-        accuracy then leaves out strangers' rows (``SpeakerAccuracy``).
+        trained on reaches the app's threshold less often. It implies
+        ``probability_targets``.
+    probability_targets : bool, default False
+        False (and ``label_smoothing`` 0): sparse categorical cross-entropy on
+        integer labels ``(batch,)``. True: categorical cross-entropy on target
+        probabilities ``(batch, n_classes)`` (``data.targets``): one-hot for a
+        speaker's clip, equal for a stranger's voice or noise alone, which
+        then teach the model to name no one. The training accuracy leaves out
+        the equal rows (``SpeakerAccuracy``).
     portable : bool, default False
-        Compile with Keras's own ``"accuracy"`` even where ``label_smoothing``
-        is above 0, so that a saved copy loads with ``keras.models.load_model``
+        Compile with Keras's own ``"accuracy"`` even where the targets are
+        probabilities, so that a saved copy loads with ``keras.models.load_model``
         (after ``import spela``) in a process that has not imported this package.
         ``train`` saves ``best.keras`` from such a copy of the trained model.
 
@@ -181,7 +187,7 @@ def build_model(
     keras.Model
         Input ``audio`` ``(batch, 16000)`` float32 in [-1, 1]; output
         ``(batch, n_classes)`` probabilities. Compiled with Adam and the
-        cross-entropy ``label_smoothing`` selects; its metric is ``accuracy``.
+        cross-entropy ``probability_targets`` selects; its metric is ``accuracy``.
     """
     if arch not in ARCHITECTURES:
         raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
@@ -231,12 +237,13 @@ def build_model(
             x = keras.layers.Dropout(0.2)(x)
     probabilities = keras.layers.Dense(n_classes, activation="softmax", name="speaker")(x)
     model = keras.Model(audio, probabilities, name=f"speaker_{arch}")
+    probability_targets = probability_targets or label_smoothing > 0
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate(arch, total_steps)),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
-        if label_smoothing
+        if probability_targets
         else "sparse_categorical_crossentropy",
-        metrics=[SpeakerAccuracy()] if label_smoothing and not portable else ["accuracy"],
+        metrics=[SpeakerAccuracy()] if probability_targets and not portable else ["accuracy"],
     )
     return model
 

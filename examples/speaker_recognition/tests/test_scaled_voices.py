@@ -1,4 +1,5 @@
-"""Scaled voices as strangers in the training stream (``data.scale_voice``, ``data.augment``)."""
+"""Strangers in the training stream (``data.augment``): scaled voices (``data.scale_voice``)
+and noise alone."""
 
 from __future__ import annotations
 
@@ -116,9 +117,66 @@ def test_targets_are_one_hot_or_equal_for_strangers():
         ({"stranger_scale": (0.9, 1.2)}, "stranger_scale must be two factors"),
         ({"stranger_scale": (1.3, 1.2)}, "stranger_scale must be two factors"),
         ({"stranger_scale": (1.1, 2.5)}, "stranger_scale must be two factors"),
+        ({"noise_alone_probability": -0.1}, "noise_alone_probability must be in"),
+        ({"noise_alone_dbfs": (-20.0, -40.0)}, "noise_alone_dbfs must be two levels"),
+        ({"noise_alone_dbfs": (-20.0, 3.0)}, "noise_alone_dbfs must be two levels"),
     ],
 )
 def test_stranger_options_are_checked(options, message):
     clips = np.zeros((2, CLIP_SAMPLES), np.float32)
     with pytest.raises(ValueError, match=message):
         stream_of(clips, np.zeros(2, np.int32), **options)
+
+
+def test_noise_alone_takes_its_share_a_level_in_range_and_the_stranger_label():
+    import tensorflow as tf
+
+    count = 600
+    rng = np.random.default_rng(3)
+    clips = (0.1 * rng.standard_normal((count, CLIP_SAMPLES))).astype(np.float32)
+    labels = np.arange(count, dtype=np.int32) % 4
+    # Three noise windows that no white noise resembles: tones, each at its own pitch.
+    bank = np.stack([tone(f, 0.3) for f in (120.0, 250.0, 700.0)])
+    options = {"seed": 9, "gain_db": 3.0, "noise_probability": 0.5}
+    dataset = tf.data.Dataset.from_tensor_slices((clips, labels))
+    before = list(data.augment(dataset, bank, **options))
+    after = list(data.augment(dataset, bank, noise_alone_probability=0.2, **options))
+    alone = [i for i, (_, label) in enumerate(after) if int(label) == data.STRANGER_LABEL]
+    # Binomial spread of the share over 600 clips at 0.2: 0.016.
+    assert len(alone) / count == pytest.approx(0.2, abs=0.05)
+    kinds = []
+    for i in alone:
+        noise = np.asarray(after[i][0], np.float64)
+        level = 10 * np.log10(np.mean(noise**2))
+        assert -45.0 - 1e-3 <= level <= -15.0 + 1e-3
+        # A bank window is one of the tones up to a gain: all its power at one peak.
+        # White noise spreads its power over every bin.
+        peak = peak_hz(noise)
+        if share_outside_peak(noise) < 1e-3:
+            assert min(abs(peak - f) for f in (120.0, 250.0, 700.0)) <= 1.0
+            kinds.append("window")
+        else:
+            assert share_outside_peak(noise) > 0.99
+            kinds.append("white")
+    white = kinds.count("white") / len(kinds)
+    assert white == pytest.approx(data.NOISE_ALONE_WHITE_SHARE, abs=0.12)
+    # Every clip that noise alone leaves is the clip of a stream without it.
+    assert len(after) == len(before) == count
+    for i, ((clip, label), (clip_before, label_before)) in enumerate(
+        zip(after, before, strict=True)
+    ):
+        if i not in alone:
+            assert int(label) == int(label_before)
+            np.testing.assert_array_equal(np.asarray(clip), np.asarray(clip_before))
+
+
+def test_noise_alone_is_white_noise_when_there_are_no_noise_files():
+    count = 40
+    clips = np.tile(tone(500.0), (count, 1))
+    out = list(stream_of(clips, np.zeros(count, np.int32), noise_alone_probability=1.0))
+    assert all(int(label) == data.STRANGER_LABEL for _, label in out)
+    for clip, _ in out:
+        clip = np.asarray(clip, np.float64)
+        assert share_outside_peak(clip) > 0.99
+        # White: neighbouring samples are uncorrelated (a 500-Hz tone gives 0.98).
+        assert abs(np.corrcoef(clip[:-1], clip[1:])[0, 1]) < 0.05

@@ -130,6 +130,20 @@ def test_label_smoothing_mixes_the_targets_with_the_uniform_distribution(smoothi
     assert got == pytest.approx(expected, rel=1e-5)
 
 
+def test_probability_targets_train_equal_rows_with_the_categorical_cross_entropy():
+    # The noise recipe trains noise alone toward equal probabilities, without smoothing.
+    model = build_model(5, probability_targets=True)
+    assert model.get_compile_config()["metrics"][0]["class_name"].endswith("SpeakerAccuracy")
+    probabilities = np.random.default_rng(4).dirichlet(np.ones(5), size=6).astype(np.float32)
+    targets = np.eye(5, dtype=np.float32)[[0, 1, 2, 3, 4, 2]]
+    targets[[1, 4]] = 1 / 5
+    expected = np.mean(-np.sum(targets * np.log(probabilities), axis=1))
+    got = float(np.mean(keras.losses.get(model.loss)(targets, probabilities)))
+    assert got == pytest.approx(expected, rel=1e-5)
+    portable = build_model(5, probability_targets=True, portable=True)
+    assert portable.get_compile_config()["metrics"] == ["accuracy"]
+
+
 def test_training_accuracy_leaves_out_the_strangers_equal_targets():
     # The room recipe trains scaled voices toward equal probabilities (data.targets);
     # Keras's own accuracy would count each as speaker 0 (the argmax of equal targets).
