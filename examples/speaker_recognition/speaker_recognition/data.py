@@ -37,9 +37,6 @@ SPLITS = ("train", "validation", "test")
 # The label of a training clip that is no speaker's voice (``augment``'s scaled
 # voices and noise alone); ``targets`` gives it equal probabilities.
 STRANGER_LABEL = -1
-# Of the noise-alone clips ``augment`` makes, the share that is white noise (the rest
-# are windows of the dataset's noise files).
-NOISE_ALONE_WHITE_SHARE = 0.25
 # In-memory clips are read from their array this many at a time.
 READ_BLOCK_CLIPS = 16
 
@@ -722,10 +719,9 @@ def augment(
     4. a random gain of up to ``gain_db`` dB either way;
     5. with probability ``noise_alone_probability``: the clip is replaced by
        noise alone, as a room sounds when no one speaks, and its label becomes
-       ``STRANGER_LABEL``. The noise is white on a ``NOISE_ALONE_WHITE_SHARE``
-       of them and otherwise a random window of ``noise_bank`` (always white
-       if the bank is empty), scaled to an RMS
-       level uniform in ``noise_alone_dbfs`` dBFS and clipped to [-1, 1].
+       ``STRANGER_LABEL``. The noise is a random window of ``noise_bank``
+       (white noise if the bank is empty), scaled to an RMS level uniform in
+       ``noise_alone_dbfs`` dBFS and clipped to [-1, 1].
 
     Randomness is stateless, keyed on ``seed`` and the example's position in
     the stream, so runs repeat exactly. Strangers and noise alone take their
@@ -860,21 +856,21 @@ def augment(
             # Drawn from a key of their own, so the draws above stay those of every
             # stream without noise alone.
             own_key = tf.random.experimental.stateless_fold_in(key, 1)
-            choice = tf.random.stateless_uniform([4], seed=own_key)
+            choice = tf.random.stateless_uniform([3], seed=own_key)
             alone = choice[0] < noise_alone_probability
             clip = tf.cond(alone, lambda: noise_alone(own_key, choice), lambda: clip)
             label = tf.where(alone, tf.cast(STRANGER_LABEL, label.dtype), label)
         return clip, label
 
     def noise_alone(own_key, choice):
-        # choice: [alone?, which window, white?, level]
-        noise = tf.random.stateless_normal(
-            [CLIP_SAMPLES], seed=tf.random.experimental.stateless_fold_in(own_key, 1)
-        )
+        # choice: [alone?, which window, level]
         if window_count:
-            window = tf.gather(bank, pick(choice[1], window_count))
-            noise = tf.where(choice[2] < NOISE_ALONE_WHITE_SHARE, noise, window)
-        level = tf.pow(10.0, (quiet_dbfs + choice[3] * (loud_dbfs - quiet_dbfs)) / 20.0)
+            noise = tf.gather(bank, pick(choice[1], window_count))
+        else:
+            noise = tf.random.stateless_normal(
+                [CLIP_SAMPLES], seed=tf.random.experimental.stateless_fold_in(own_key, 1)
+            )
+        level = tf.pow(10.0, (quiet_dbfs + choice[2] * (loud_dbfs - quiet_dbfs)) / 20.0)
         scaled = noise * level / (tf.sqrt(tf.reduce_mean(tf.square(noise))) + 1e-12)
         return tf.clip_by_value(scaled, -1.0, 1.0)
 
