@@ -841,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
         "--augment",
         choices=AUGMENTATIONS,
         default="noise",
-        help=f"noise: noise files, and noise alone trained as no one's voice on "
+        help="noise: noise files, and noise alone trained as no one's voice on "
         f"{noise_alone_share}%% of the clips (default); room: noise files, babble of other "
         "speakers, reverberation, phone channels and scaled voices as strangers (make demo: "
         "3,000 clips per speaker, 24 epochs)",
