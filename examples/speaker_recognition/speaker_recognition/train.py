@@ -358,7 +358,7 @@ def app_rule_rates(
     probabilities_of: Callable[[np.ndarray], np.ndarray],
     clips: np.ndarray,
     labels: np.ndarray,
-    noises: list[np.ndarray],
+    noises: Sequence[np.ndarray],
     seed: int,
 ) -> dict:
     """How often the app's rule names a speaker (``strangers.confident_rates``), for any model.
@@ -374,7 +374,7 @@ def app_rule_rates(
         ``(windows, CLIP_SAMPLES)`` audio to ``(windows, speakers)`` probabilities.
     clips, labels : np.ndarray
         Test clips ``(n, CLIP_SAMPLES)`` and their speaker indices ``(n,)``.
-    noises : list of np.ndarray
+    noises : sequence of np.ndarray
         The dataset's noise recordings ``(samples,)`` (``data.read_noises``).
     seed : int
         The run's seed.
@@ -623,7 +623,6 @@ def train(
     train_set = sets["train"]
     # Banks made once and shared by every training pipeline; their arrays can go.
     train_noise = data.pipeline_bank(data.noise_windows(noises, "train"))
-    options = dict(NOISE_AUGMENTATION)
     if augment == "room":
         babble_clips, babble_labels = babble_pool(train_set)
         options = {
@@ -633,6 +632,8 @@ def train(
             "babble_labels": babble_labels,
             **ROOM_AUGMENTATION,
         }
+    else:
+        options = dict(NOISE_AUGMENTATION)
 
     steps = math.ceil(len(train_set) / batch_size)
     # The room recipe's waveform augmentation regularizes enough on its own; its
@@ -654,12 +655,10 @@ def train(
             shard=(context.num_input_pipelines, context.input_pipeline_id),
             summary=train_summary if stream and counted else None,
         )
-        augmented = data.augment(clips, train_noise, worker_seed, **options)
-        if settings["probability_targets"]:
-            augmented = augmented.map(
-                lambda clip, label: (clip, data.targets(label, len(names))),
-                num_parallel_calls=tf.data.AUTOTUNE,
-            )
+        augmented = data.augment(clips, train_noise, worker_seed, **options).map(
+            lambda clip, label: (clip, data.targets(label, len(names))),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
         per_replica = context.get_per_replica_batch_size(batch_size)
         return augmented.batch(per_replica).prefetch(tf.data.AUTOTUNE)
 
