@@ -34,9 +34,12 @@ REPAIRS = ("resampled", "downmixed", "converted", "clipped", "padded", "trimmed"
 # What reading clips counts, per clip file.
 CLIP_COUNTS = (*REPAIRS, "skipped", "clips")
 SPLITS = ("train", "validation", "test")
-# The label of a training clip that is no speaker's voice (``augment``'s scaled
-# voices and noise alone); ``targets`` gives it equal probabilities.
+# The label of a training clip that is no enrolled speaker's voice (``augment``'s
+# scaled voices); ``targets`` gives it equal probabilities.
 STRANGER_LABEL = -1
+# The label of a training clip in which no one speaks (``augment``'s noise alone);
+# ``targets`` gives it no speaker's probability: all of it is on no one.
+NO_ONE_LABEL = -2
 # In-memory clips are read from their array this many at a time.
 READ_BLOCK_CLIPS = 16
 
@@ -719,7 +722,9 @@ def augment(
     4. a random gain of up to ``gain_db`` dB either way;
     5. with probability ``noise_alone_probability``: the clip is replaced by
        noise alone, as a room sounds when no one speaks, and its label becomes
-       ``STRANGER_LABEL``. The noise is a random window of ``noise_bank``
+       ``NO_ONE_LABEL`` (``targets`` maps it to zero for every speaker, which
+       needs a model with a no-one output: ``model.build_model``'s
+       ``no_one_output``). The noise is a random window of ``noise_bank``
        (white noise if the bank is empty), scaled to an RMS level uniform in
        ``noise_alone_dbfs`` dBFS and clipped to [-1, 1].
 
@@ -734,7 +739,8 @@ def augment(
     -------
     tf.data.Dataset
         Unbatched ``(clip (CLIP_SAMPLES,) float32 in [-1, 1], label)``; the
-        label is ``STRANGER_LABEL`` for the scaled voices and for noise alone.
+        label is ``STRANGER_LABEL`` for the scaled voices and ``NO_ONE_LABEL``
+        for noise alone.
 
     Raises
     ------
@@ -859,7 +865,7 @@ def augment(
             choice = tf.random.stateless_uniform([3], seed=own_key)
             alone = choice[0] < noise_alone_probability
             clip = tf.cond(alone, lambda: noise_alone(own_key, choice), lambda: clip)
-            label = tf.where(alone, tf.cast(STRANGER_LABEL, label.dtype), label)
+            label = tf.where(alone, tf.cast(NO_ONE_LABEL, label.dtype), label)
         return clip, label
 
     def noise_alone(own_key, choice):
@@ -914,7 +920,12 @@ def scale_voice(clip, factor):
 
 
 def targets(label, speakers: int):
-    """Training targets for a label: one-hot, or equal probabilities for ``STRANGER_LABEL``.
+    """Training targets for a label: how likely each speaker is to be the one speaking.
+
+    One-hot for a speaker's label, equal probabilities for ``STRANGER_LABEL``
+    and zero for every speaker for ``NO_ONE_LABEL``: what the speakers leave
+    of 1 is the probability that no one speaks, which a model learns only
+    with a no-one output (``model.build_model``'s ``no_one_output``).
 
     Parameters
     ----------
@@ -926,12 +937,13 @@ def targets(label, speakers: int):
     Returns
     -------
     tf.Tensor
-        ``(speakers,)`` float32 summing to 1.
+        ``(speakers,)`` float32 summing to 1, or to 0 for ``NO_ONE_LABEL``.
     """
     import tensorflow as tf
 
+    label = tf.cast(label, tf.int64)
     return tf.where(
-        tf.cast(label, tf.int64) == STRANGER_LABEL,
+        label == STRANGER_LABEL,
         tf.fill([speakers], 1.0 / speakers),
-        tf.one_hot(tf.cast(label, tf.int32), speakers),
+        tf.one_hot(tf.cast(label, tf.int32), speakers),  # zero for NO_ONE_LABEL
     )

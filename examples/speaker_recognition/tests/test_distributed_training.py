@@ -182,24 +182,32 @@ def test_trainable_front_end_weights_stay_identical_on_two_replicas():
     assert "dft_kernel" in result.stdout and "pcen" in result.stdout
 
 
-def test_multi_worker_loop_counts_accuracy_over_speakers_and_loss_over_every_row():
+@pytest.mark.parametrize("no_one", [False, True])
+def test_multi_worker_loop_counts_accuracy_over_speakers_and_loss_over_every_row(no_one):
     # fit_multi_worker's own step, on one replica, with a learning rate of 0 so that
     # the predictions stay those of the model before the epoch.
     import keras
     import tensorflow as tf
+
+    from speaker_recognition.model import SpeakerOrNoOneCrossentropy
 
     keras.utils.set_random_seed(3)
     rng = np.random.default_rng(3)
     features = rng.standard_normal((24, 6)).astype(np.float32)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     with strategy.scope():
-        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="softmax")])
-        model.compile(keras.optimizers.SGD(0.0), keras.losses.CategoricalCrossentropy())
+        inputs = keras.Input((6,))
+        every = keras.layers.Dense(5 if no_one else 4, activation="softmax")(inputs)
+        model = keras.Model(inputs, every[:, :4] if no_one else every)
+        loss = SpeakerOrNoOneCrossentropy() if no_one else keras.losses.CategoricalCrossentropy()
+        model.compile(keras.optimizers.SGD(0.0), loss)
     probabilities = model.predict(features, verbose=0)
     predicted = probabilities.argmax(axis=1)
     strangers = np.isin(np.arange(24), [1, 5, 6, 13, 20])
+    no_one_rows = np.isin(np.arange(24), [2, 9, 17] if no_one else [])
     labels = np.where(np.arange(24) % 2 == 0, predicted, (predicted + 1) % 4)
     targets = np.where(strangers[:, None], 0.25, np.eye(4)[labels]).astype(np.float32)
+    targets[no_one_rows] = 0.0
     dataset = tf.data.Dataset.from_tensor_slices((features, targets)).batch(8).repeat()
     logs = {}
 
@@ -209,8 +217,13 @@ def test_multi_worker_loop_counts_accuracy_over_speakers_and_loss_over_every_row
 
     distributed = strategy.experimental_distribute_dataset(dataset)
     distribute.fit_multi_worker(model, strategy, distributed, 8, 3, 1, [KeepLogs()], 0)
-    speakers = ~strangers
+    speakers = ~strangers & ~no_one_rows
     assert logs["accuracy"] == pytest.approx(np.mean(predicted[speakers] == labels[speakers]))
+    if no_one:  # what each row leaves of 1 is no one's
+        targets = np.concatenate([targets, 1 - targets.sum(axis=1, keepdims=True)], axis=1)
+        probabilities = np.concatenate(
+            [probabilities, 1 - probabilities.sum(axis=1, keepdims=True)], axis=1
+        )
     cross_entropy = -np.sum(targets * np.log(probabilities), axis=1)
     assert logs["loss"] == pytest.approx(np.mean(cross_entropy), rel=1e-5)
 

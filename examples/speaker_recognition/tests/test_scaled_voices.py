@@ -105,9 +105,10 @@ def test_strangers_hear_babble_of_any_speaker():
     assert min(outside[data.STRANGER_LABEL]) == pytest.approx(1 / 11, abs=0.02)
 
 
-def test_targets_are_one_hot_or_equal_for_strangers():
+def test_targets_are_one_hot_equal_for_strangers_or_zero_for_no_one():
     np.testing.assert_array_equal(np.asarray(data.targets(2, 5)), [0, 0, 1, 0, 0])
     np.testing.assert_allclose(np.asarray(data.targets(data.STRANGER_LABEL, 4)), [0.25] * 4)
+    np.testing.assert_array_equal(np.asarray(data.targets(data.NO_ONE_LABEL, 4)), [0] * 4)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +129,7 @@ def test_stranger_options_are_checked(options, message):
         stream_of(clips, np.zeros(2, np.int32), **options)
 
 
-def test_noise_alone_takes_its_share_a_level_in_range_and_the_stranger_label():
+def test_noise_alone_takes_its_share_a_level_in_range_and_the_no_one_label():
     import tensorflow as tf
 
     count = 600
@@ -141,7 +142,7 @@ def test_noise_alone_takes_its_share_a_level_in_range_and_the_stranger_label():
     dataset = tf.data.Dataset.from_tensor_slices((clips, labels))
     before = list(data.augment(dataset, bank, **options))
     after = list(data.augment(dataset, bank, noise_alone_probability=0.2, **options))
-    alone = [i for i, (_, label) in enumerate(after) if int(label) == data.STRANGER_LABEL]
+    alone = [i for i, (_, label) in enumerate(after) if int(label) == data.NO_ONE_LABEL]
     # Binomial spread of the share over 600 clips at 0.2: 0.016.
     assert len(alone) / count == pytest.approx(0.2, abs=0.05)
     for i in alone:
@@ -170,7 +171,7 @@ def test_noise_alone_is_white_noise_when_there_are_no_noise_files():
     count = 40
     clips = np.tile(tone(500.0), (count, 1))
     out = list(stream_of(clips, np.zeros(count, np.int32), noise_alone_probability=1.0))
-    assert all(int(label) == data.STRANGER_LABEL for _, label in out)
+    assert all(int(label) == data.NO_ONE_LABEL for _, label in out)
     for clip, _ in out:
         clip = np.asarray(clip, np.float64)
         assert share_outside_peak(clip) > 0.99

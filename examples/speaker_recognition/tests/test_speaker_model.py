@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from speaker_recognition.data import STRANGER_LABEL
+from speaker_recognition.data import NO_ONE_LABEL, STRANGER_LABEL, targets
 from speaker_recognition.model import (
     LABEL_SMOOTHING,
     LEARNING_RATES,
     STATISTICS_EPSILON,
     WARMUP_SHARE,
+    SpeakerOrNoOneCrossentropy,
     build_model,
     default_frontend,
     frontend_layer_names,
@@ -131,7 +132,6 @@ def test_label_smoothing_mixes_the_targets_with_the_uniform_distribution(smoothi
 
 
 def test_probability_targets_train_equal_rows_with_the_categorical_cross_entropy():
-    # The noise recipe trains noise alone toward equal probabilities, without smoothing.
     model = build_model(5, probability_targets=True)
     assert model.get_compile_config()["metrics"][0]["class_name"].endswith("SpeakerAccuracy")
     probabilities = np.random.default_rng(4).dirichlet(np.ones(5), size=6).astype(np.float32)
@@ -142,6 +142,74 @@ def test_probability_targets_train_equal_rows_with_the_categorical_cross_entropy
     assert got == pytest.approx(expected, rel=1e-5)
     portable = build_model(5, probability_targets=True, portable=True)
     assert portable.get_compile_config()["metrics"] == ["accuracy"]
+
+
+def speaker_layer_probabilities(model, clips):
+    """The softmax over every output of the model's last Dense layer, in numpy."""
+    dense = model.get_layer("speaker")
+    features = keras.Model(model.input, dense.input)(clips, training=False)
+    kernel, bias = (np.asarray(w, np.float64) for w in dense.get_weights())
+    logits = np.asarray(features, np.float64) @ kernel + bias
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("arch", ["small_cnn", "seed"])
+def test_a_no_one_output_leaves_its_probability_out_of_the_speakers(arch):
+    model = build_model(5, arch, no_one_output=True)
+    assert model.get_layer("speaker").units == 6
+    # Give the no-one output a share the speakers' sum must leave out.
+    kernel, bias = model.get_layer("speaker").get_weights()
+    model.get_layer("speaker").set_weights([kernel, bias + np.array([0, 0.5, 0, 0, 0, 1.5])])
+    clips = np.random.default_rng(5).uniform(-0.3, 0.3, (3, 16000)).astype(np.float32)
+    every = speaker_layer_probabilities(model, clips)
+    got = np.asarray(model(clips, training=False))
+    assert got.shape == (3, 5)
+    np.testing.assert_allclose(got, every[:, :5], rtol=1e-4, atol=1e-6)
+    assert np.all(1 - got.sum(axis=1) > 0.2)  # what is left is no one's
+
+
+@pytest.mark.parametrize("smoothing", [0.0, LABEL_SMOOTHING])
+def test_the_no_one_loss_is_the_cross_entropy_over_speakers_and_no_one(smoothing):
+    model = build_model(4, label_smoothing=smoothing, no_one_output=True)
+    assert isinstance(model.loss, SpeakerOrNoOneCrossentropy)
+    # Rows of five probabilities (four speakers, then no one); the model shows four.
+    every = np.random.default_rng(6).dirichlet(np.ones(5), size=5)
+    labels = [0, 3, STRANGER_LABEL, NO_ONE_LABEL, NO_ONE_LABEL]
+    given = np.stack([np.asarray(targets(label, 4)) for label in labels])
+    expected_targets = np.array(
+        [
+            [1 - smoothing + smoothing / 4, smoothing / 4, smoothing / 4, smoothing / 4, 0],
+            [smoothing / 4, smoothing / 4, smoothing / 4, 1 - smoothing + smoothing / 4, 0],
+            [0.25, 0.25, 0.25, 0.25, 0],
+            [0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 1],
+        ]
+    )
+    expected = -np.sum(expected_targets * np.log(every), axis=1)
+    got = np.asarray(model.loss.call(given, every[:, :4].astype(np.float32)))
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    # Keras's own categorical cross-entropy rescales each row to sum to 1, so noise
+    # alone would teach nothing: the reason for a loss of its own.
+    keras_loss = keras.losses.CategoricalCrossentropy(reduction=None)
+    assert float(keras_loss(given[3:4], every[3:4, :4].astype(np.float32))[0]) == 0.0
+
+
+def test_training_on_noise_alone_raises_the_no_one_probability():
+    keras.utils.set_random_seed(3)
+    model = build_model(3, no_one_output=True, masks_and_dropout=False)
+    rng = np.random.default_rng(3)
+    # Tones for the three speakers, quiet white noise for no one.
+    time = np.arange(16000) / 16000
+    tones = [0.3 * np.sin(2 * np.pi * hz * time) for hz in (300.0, 900.0, 2500.0)]
+    clips = np.stack([*tones, *(0.01 * rng.standard_normal((3, 16000)))]).astype(np.float32)
+    labels = [0, 1, 2, NO_ONE_LABEL, NO_ONE_LABEL, NO_ONE_LABEL]
+    given = np.stack([np.asarray(targets(label, 3)) for label in labels])
+    model.fit(clips, given, batch_size=6, epochs=40, verbose=0)
+    probabilities = np.asarray(model(clips, training=False))
+    assert list(probabilities[:3].argmax(axis=1)) == [0, 1, 2]
+    assert np.all(probabilities[:3].max(axis=1) > 0.6)
+    assert np.all(1 - probabilities[3:].sum(axis=1) > 0.6)  # no one speaking
 
 
 def test_training_accuracy_leaves_out_the_strangers_equal_targets():
@@ -166,7 +234,10 @@ def test_a_portable_model_counts_as_keras_does_and_loads_where_only_spela_is_imp
     portable = build_model(5, label_smoothing=LABEL_SMOOTHING, portable=True)
     assert portable.get_compile_config()["metrics"] == ["accuracy"]
     training = build_model(5, label_smoothing=LABEL_SMOOTHING)
-    for name, model in (("portable", portable), ("training", training)):
+    no_one = build_model(5, no_one_output=True, portable=True)
+    assert no_one.loss is None and no_one.get_compile_config()["metrics"] == ["accuracy"]
+    models = (("portable", portable), ("training", training), ("no_one", no_one))
+    for name, model in models:
         model.save(tmp_path / f"{name}.keras")
     # A process that imports spela but not speaker_recognition, as a user's own code
     # would: the training model's SpeakerAccuracy is not registered there.
@@ -180,7 +251,7 @@ def test_a_portable_model_counts_as_keras_does_and_loads_where_only_spela_is_imp
         "        print(path, 'failed', type(error).__name__)\n"
     )
     loaded = subprocess.run(
-        [sys.executable, "-c", script, "portable.keras", "training.keras"],
+        [sys.executable, "-c", script, "portable.keras", "training.keras", "no_one.keras"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -189,6 +260,7 @@ def test_a_portable_model_counts_as_keras_does_and_loads_where_only_spela_is_imp
     assert loaded.returncode == 0, loaded.stderr[-2000:]
     lines = loaded.stdout.splitlines()
     assert "portable.keras loaded" in lines and "training.keras failed TypeError" in lines, lines
+    assert "no_one.keras loaded" in lines, lines
 
 
 @pytest.mark.parametrize("count", [0, 1, 64, 65])
