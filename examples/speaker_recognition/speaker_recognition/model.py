@@ -92,6 +92,12 @@ class SpeakerAccuracy(keras.metrics.CategoricalAccuracy):
         return super().update_state(y_true, y_pred, sample_weight=weights)
 
 
+def check_label_smoothing(label_smoothing) -> None:
+    """Raise ``ValueError`` naming ``label_smoothing`` unless it is a number in [0, 1)."""
+    if not isinstance(label_smoothing, int | float) or not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be a number in [0, 1), got {label_smoothing!r}")
+
+
 @keras.saving.register_keras_serializable(package="speaker_recognition")
 class SpeakerOrNoOneCrossentropy(keras.losses.Loss):
     """Cross-entropy over the speakers and no one, for a model with a no-one output.
@@ -121,10 +127,7 @@ class SpeakerOrNoOneCrossentropy(keras.losses.Loss):
         reduction: str = "sum_over_batch_size",
     ):
         super().__init__(name=name, reduction=reduction)
-        if not isinstance(label_smoothing, int | float) or not 0 <= label_smoothing < 1:
-            raise ValueError(
-                f"label_smoothing must be a number in [0, 1), got {label_smoothing!r}"
-            )
+        check_label_smoothing(label_smoothing)
         self.label_smoothing = float(label_smoothing)
 
     def call(self, y_true, y_pred):
@@ -263,8 +266,7 @@ def build_model(
         raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
     if not isinstance(n_classes, int) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-    if not isinstance(label_smoothing, int | float) or not 0 <= label_smoothing < 1:
-        raise ValueError(f"label_smoothing must be a number in [0, 1), got {label_smoothing!r}")
+    check_label_smoothing(label_smoothing)
     if frontend is None:
         frontend = default_frontend(arch)
     elif isinstance(frontend, keras.layers.Layer):

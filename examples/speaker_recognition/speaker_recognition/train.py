@@ -839,7 +839,7 @@ def main(argv: list[str] | None = None) -> int:
         default=300,
         help="size of a generated synthetic dataset (default 300)",
     )
-    noise_alone_share = round(100 * NOISE_AUGMENTATION["noise_alone_probability"])
+    noise_alone_share = round(100 * NOISE_AUGMENTATION.get("noise_alone_probability", 0.0))
     parser.add_argument(
         "--augment",
         choices=AUGMENTATIONS,
