@@ -6,7 +6,8 @@ Usage::
 
 Writes ``model.tflite`` (float32), ``model_int8.tflite`` (classifier in int8,
 spela front end in float32), ``labels.txt`` and
-``model.json`` (sample rate, clip length, input scaling, labels, sizes), then
+``model.json`` (sample rate, clip length, input scaling, labels, whether the
+model has a no-one output, sizes), then
 evaluates both TFLite models on the run's test split (up to ``train.REPORT_CLIPS`` clips,
 spread over it): accuracy, agreement with Keras, accuracy in the room
 conditions (``train.room_conditions``: the same degraded clips as the Keras
@@ -91,8 +92,15 @@ def latency_ms(model_bytes: bytes, runs: int = 50) -> float:
     return float(np.median(timings) * 1e3)
 
 
-def model_facts(labels: list[str], arch: str, sizes: dict[str, int]) -> dict:
-    """The contents of ``model.json``: what an app needs to feed and read the model."""
+def model_facts(
+    labels: list[str], arch: str, sizes: dict[str, int], no_one_output: bool = False
+) -> dict:
+    """The contents of ``model.json``: what an app needs to feed and read the model.
+
+    ``no_one_output`` (``model.has_no_one_output``) is written as it is: where it
+    is true, the probabilities sum to 1 minus the probability that no one speaks,
+    and the app may say so (its ``DecisionRule``).
+    """
     import spela
 
     return {
@@ -103,6 +111,7 @@ def model_facts(labels: list[str], arch: str, sizes: dict[str, int]) -> dict:
         "input_shape": [1, CLIP_SAMPLES],
         "output": "probabilities",
         "labels": labels,
+        "no_one_output": bool(no_one_output),
         "architecture": arch,
         "files": sizes,
         "spela_version": spela.__version__,
@@ -150,7 +159,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
 
     # Here, not at module level: it imports TensorFlow, which the command line
     # imports only after parsing its arguments (commands.start_tensorflow).
-    from speaker_recognition.model import frontend_layer_names
+    from speaker_recognition.model import frontend_layer_names, has_no_one_output
     from spela.export import to_tflite
 
     run_dir = Path(run_dir)
@@ -186,7 +195,8 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
         write_bytes_atomically(out / name, model_bytes)
     data.write_labels(out / "labels.txt", run["labels"])
     sizes = {name: len(b) for name, b in exports.items()}
-    write_json_atomically(out / "model.json", model_facts(run["labels"], run["arch"], sizes))
+    facts = model_facts(run["labels"], run["arch"], sizes, has_no_one_output(model))
+    write_json_atomically(out / "model.json", facts)
 
     test_noise = data.noise_windows(noises, "test")
     keras_predicted = predict(model, test_x).argmax(axis=1)
@@ -203,7 +213,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
                 probabilities_of, test_x, test_y, test_noise, run["seed"]
             ),
             "confident_label_rate": app_rule_rates(
-                probabilities_of, test_x, test_y, noises, run["seed"]
+                probabilities_of, test_x, test_y, noises, run["seed"], facts["no_one_output"]
             ),
         }
     write_json_atomically(out / "export_report.json", figures)

@@ -363,3 +363,17 @@ def frontend_layer_names(model: keras.Model) -> list[str]:
         if type(layer).__module__.startswith("spela.")
         and not isinstance(layer, spela.TimeMasking | spela.FrequencyMasking)
     ]
+
+
+def has_no_one_output(model: keras.Model) -> bool:
+    """Whether ``model`` was built with ``build_model``'s ``no_one_output``.
+
+    Such a model's ``speaker`` softmax is one wider than its output: what the
+    speakers' probabilities leave of 1 is the probability that no one speaks.
+    A model without a layer named ``speaker`` has no such output.
+    """
+    try:
+        units = model.get_layer("speaker").units
+    except (ValueError, AttributeError):
+        return False
+    return units == model.outputs[0].shape[-1] + 1

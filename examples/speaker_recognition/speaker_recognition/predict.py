@@ -7,12 +7,16 @@ Usage::
 Files longer than one second are classified over 1-s windows every half
 second and the probabilities averaged; shorter ones are padded with silence.
 Other sample rates are resampled to 16 kHz (with a notice). Labels are read from
-``labels.txt`` beside the model.
+``labels.txt`` beside the model. Where ``model.json`` beside it says the model
+has a no-one output, the probability that no one speaks (what the speakers'
+probabilities leave of 1) is printed too, and a file where it leads reads
+"no one speaking".
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -23,6 +27,7 @@ from speaker_recognition.commands import add_verbose_option, command, start_tens
 from speaker_recognition.wavfile import AudioFileError, read_wav
 
 WINDOW_HOP = CLIP_SAMPLES // 2
+NO_ONE = "no one speaking"
 
 
 def read_labels(path: str | Path) -> list[str]:
@@ -38,6 +43,32 @@ def read_labels(path: str | Path) -> list[str]:
     if not labels:
         raise ValueError(f"labels file {path} is empty")
     return labels
+
+
+def read_no_one_output(path: str | Path) -> bool:
+    """Whether a ``model.json`` says its model has a no-one output; ``False`` without the file.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if it is not JSON holding an object, or its
+        ``no_one_output`` is not ``true`` or ``false``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"model facts file {path} is not JSON: {error}") from None
+    if not isinstance(facts, dict):
+        raise ValueError(f"model facts file {path} must hold a JSON object")
+    value = facts.get("no_one_output", False)
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"model facts file {path}: 'no_one_output' must be true or false, got {value!r}"
+        )
+    return value
 
 
 def windows(samples: np.ndarray) -> np.ndarray:
@@ -100,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     model_path = Path(args.model)
     labels = read_labels(model_path.parent / "labels.txt")
     model_bytes = read_model(model_path, len(labels))
+    no_one_output = read_no_one_output(model_path.parent / "model.json")
     failures = 0
     for name in args.files:
         try:
@@ -111,12 +143,13 @@ def main(argv: list[str] | None = None) -> int:
         if audio.source_rate != SAMPLE_RATE:
             print(f"note: {name} is {audio.source_rate} Hz; resampled to {SAMPLE_RATE} Hz")
         probabilities = classify(model_bytes, audio.samples)
-        best = int(np.argmax(probabilities))
-        others = ", ".join(
-            f"{label} {p:.3f}" for label, p in zip(labels, probabilities, strict=True)
-        )
+        shares = list(zip(labels, probabilities.tolist(), strict=True))
+        if no_one_output:
+            shares.append((NO_ONE, max(0.0, 1.0 - float(np.sum(probabilities, dtype=np.float64)))))
+        best, share = max(shares, key=lambda item: item[1])
+        others = ", ".join(f"{label} {p:.3f}" for label, p in shares)
         seconds = audio.samples.size / SAMPLE_RATE
-        print(f"{name}: {labels[best]} ({probabilities[best]:.1%}, {seconds:.1f} s) [{others}]")
+        print(f"{name}: {best} ({share:.1%}, {seconds:.1f} s) [{others}]")
     return 1 if failures else 0
 
 

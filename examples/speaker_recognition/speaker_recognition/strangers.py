@@ -3,12 +3,15 @@
 The Android demo classifies the last second every 250 ms, smooths the
 probabilities over windows (exponential moving average, weight 0.5), and names
 the most probable speaker when its smoothed probability reaches 0.6 (else
-"Unsure"; quieter than -50 dBFS is "No speech"). This module replays that rule
-on recordings of synthetic strangers (voices drawn at random from the ranges of
-the synthetic set's voices), of noise with no one speaking, and of the enrolled
-speakers' test clips, so that the share of confident labels for strangers and
-for noise (false accepts) can be read against the share for enrolled speakers,
-at several thresholds.
+"Unsure"; quieter than -50 dBFS is "No speech"). For a model with a no-one
+output (``model.has_no_one_output``; ``"no_one_output"`` in ``model.json``) it
+shows "No one speaking" where what the smoothed probabilities leave of 1 reaches
+0.6 and exceeds the top speaker's. This module replays that rule on recordings
+of synthetic strangers (voices drawn at random from the ranges of the synthetic
+set's voices), of noise with no one speaking, and of the enrolled speakers' test
+clips, so that the share of confident labels for strangers and for noise (false
+accepts) can be read against the share for enrolled speakers, at several
+thresholds.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def stranger_voices(count: int, seed: int) -> list[synthetic.Voice]:
 
 def decisions(
     probabilities_of: Callable[[np.ndarray], np.ndarray], recording: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The app's smoothed top probability and speaker for each 250-ms step of ``recording``.
 
     A window whose latest 250 ms are silence is left out and clears the
@@ -47,15 +50,18 @@ def decisions(
 
     Returns
     -------
-    confidence, best : np.ndarray
-        Per window that is not silence: the smoothed top probability and its index.
+    confidence, best, no_one : np.ndarray
+        Per window that is not silence: the smoothed top probability, its index,
+        and what the smoothed probabilities leave of 1, at least 0 (for a model
+        with a no-one output, the probability that no one speaks; for another,
+        rounding).
     """
     starts = range(0, recording.size - CLIP_SAMPLES + 1, WINDOW_HOP)
     windows = np.stack([recording[s : s + CLIP_SAMPLES] for s in starts])
     latest = windows[:, -WINDOW_HOP:]
     level = 10 * np.log10(np.mean(latest.astype(np.float64) ** 2, axis=1) + 1e-20)
     probabilities = probabilities_of(windows)
-    smoothed, confidence, best = None, [], []
+    smoothed, confidence, best, no_one = None, [], [], []
     for p, loud in zip(probabilities, level >= SILENCE_DBFS, strict=True):
         smoothed = (
             p if smoothed is None else (1 - SMOOTHING_WEIGHT) * smoothed + SMOOTHING_WEIGHT * p
@@ -63,9 +69,10 @@ def decisions(
         if loud:
             confidence.append(float(smoothed.max()))
             best.append(int(smoothed.argmax()))
+            no_one.append(max(0.0, 1.0 - float(np.sum(smoothed, dtype=np.float64))))
         else:
             smoothed = None  # as the app does after "No speech": the next speaker starts fresh
-    return np.array(confidence), np.array(best, dtype=int)
+    return np.array(confidence), np.array(best, dtype=int), np.array(no_one)
 
 
 def noise_recordings(
@@ -108,6 +115,7 @@ def confident_rates(
     strangers: int = STRANGER_COUNT,
     seconds: float = 12.0,
     noises: Sequence[np.ndarray] = (),
+    no_one_output: bool = False,
 ) -> dict:
     """Share of non-silent windows named confidently: strangers, noise alone, enrolled speakers.
 
@@ -125,6 +133,9 @@ def confident_rates(
     noises : sequence of np.ndarray
         Noise ``(samples,)`` the model did not train on, played alone (``noise_recordings``);
         white noise of ``seconds`` is always among it.
+    no_one_output : bool, default False
+        Whether the model has a no-one output (``model.has_no_one_output``), so
+        that the app may show "No one speaking".
 
     Returns
     -------
@@ -135,7 +146,10 @@ def confident_rates(
         int, "noise_windows": int, "enrolled_windows": int}`` (thresholds as
         strings), where ``enrolled_correct`` counts only confident labels naming
         the right speaker, and the counts say how many voices, recordings and
-        non-silent windows the rates are shares of.
+        non-silent windows the rates are shares of. With ``no_one_output``,
+        also ``"shown_no_one": {"strangers": {threshold: rate}, "noise": ...,
+        "enrolled": ...}``: the share of windows on which the app shows "No one
+        speaking".
     """
     rng = np.random.default_rng(seed)
 
@@ -147,15 +161,30 @@ def confident_rates(
     def shares(confidence):
         return {f"{t:g}": float(np.mean(confidence >= t)) for t in THRESHOLDS}
 
+    def shown_no_one(steps):
+        confidence = np.concatenate([c for c, _, _ in steps])
+        no_one = np.concatenate([n for _, _, n in steps])
+        return {
+            f"{t:g}": float(np.mean((no_one >= t) & (no_one > confidence))) for t in THRESHOLDS
+        }
+
     voices = stranger_voices(strangers, seed)
     stranger = [decisions(probabilities_of, recording(v)) for v in voices]
     # A stream of its own, so that the strangers' speech does not depend on the noise.
     played = noise_recordings(noises, seed + 1, seconds)
-    noise_confidence = np.concatenate([decisions(probabilities_of, n)[0] for n in played])
+    noise = [decisions(probabilities_of, n) for n in played]
     known = [(index, decisions(probabilities_of, audio)) for index, audio in enrolled]
-    stranger_confidence = np.concatenate([c for c, _ in stranger])
-    enrolled_confidence = np.concatenate([c for _, (c, _) in known])
-    enrolled_right = np.concatenate([b == index for index, (_, b) in known])
+    stranger_confidence = np.concatenate([c for c, _, _ in stranger])
+    noise_confidence = np.concatenate([c for c, _, _ in noise])
+    enrolled_confidence = np.concatenate([c for _, (c, _, _) in known])
+    enrolled_right = np.concatenate([b == index for index, (_, b, _) in known])
+    no_one = {}
+    if no_one_output:
+        no_one["shown_no_one"] = {
+            "strangers": shown_no_one(stranger),
+            "noise": shown_no_one(noise),
+            "enrolled": shown_no_one([steps for _, steps in known]),
+        }
     return {
         "strangers": shares(stranger_confidence),
         "noise": shares(noise_confidence),
@@ -169,6 +198,7 @@ def confident_rates(
         "noise_recordings": len(played),
         "noise_windows": int(noise_confidence.size),
         "enrolled_windows": int(enrolled_confidence.size),
+        **no_one,
     }
 
 
@@ -191,14 +221,24 @@ def summary_line(rates: dict, threshold: float = 0.6) -> str:
     str
         E.g. ``"20 strangers named at 0.6 in 37.8% of their windows, noise alone
         in 0.0% of its; enrolled speakers named right in 99.3%"`` (a report
-        written before noise alone was measured gives no figure for it).
+        written before noise alone was measured gives no figure for it), then,
+        for a model with a no-one output, ``"; "No one speaking" over noise
+        alone in 97.6%, strangers 3.1%, enrolled speakers 0.4%"``.
     """
     key = f"{threshold:g}"
     if key not in rates["strangers"]:
         raise ValueError(f"threshold must be one of {THRESHOLDS}, got {threshold!r}")
     noise = f", noise alone in {rates['noise'][key]:.1%} of its" if "noise" in rates else ""
-    return (
+    line = (
         f"{rates['stranger_voices']} strangers named at {key} in "
         f"{rates['strangers'][key]:.1%} of their windows{noise}; enrolled speakers named "
         f"right in {rates['enrolled_correct'][key]:.1%}"
     )
+    if "shown_no_one" in rates:
+        shown = rates["shown_no_one"]
+        line += (
+            f'; "No one speaking" over noise alone in {shown["noise"][key]:.1%}, '
+            f"strangers {shown['strangers'][key]:.1%}, "
+            f"enrolled speakers {shown['enrolled'][key]:.1%}"
+        )
+    return line

@@ -361,6 +361,7 @@ def app_rule_rates(
     labels: np.ndarray,
     noises: Sequence[np.ndarray],
     seed: int,
+    no_one_output: bool = False,
 ) -> dict:
     """How often the app's rule names a speaker (``strangers.confident_rates``), for any model.
 
@@ -379,6 +380,8 @@ def app_rule_rates(
         The dataset's noise recordings ``(samples,)`` (``data.read_noises``).
     seed : int
         The run's seed.
+    no_one_output : bool, default False
+        Whether the model has a no-one output (``model.has_no_one_output``).
 
     Returns
     -------
@@ -388,7 +391,11 @@ def app_rule_rates(
     """
     enrolled = [(int(label), clips[labels == label].reshape(-1)) for label in np.unique(labels)]
     return strangers.confident_rates(
-        probabilities_of, enrolled, seed + 77, noises=data.noise_parts(noises, "test")
+        probabilities_of,
+        enrolled,
+        seed + 77,
+        noises=data.noise_parts(noises, "test"),
+        no_one_output=no_one_output,
     )
 
 
@@ -736,7 +743,9 @@ def train(
         f"babble + room at {CONFUSION_PLOT_DB} dB: {plotted:.1%}",
     )
     in_room = room_alone(best, test_x, sample_y, seed)
-    unknown = app_rule_rates(best_probabilities, test_x, sample_y, noises, seed)
+    unknown = app_rule_rates(
+        best_probabilities, test_x, sample_y, noises, seed, settings["no_one_output"]
+    )
     last_epoch = report_callback.epoch_seconds[-1]
     speed = {
         "pipeline_clips_per_second": pipeline_rate(

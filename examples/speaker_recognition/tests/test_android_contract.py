@@ -49,7 +49,7 @@ def write_fixtures(directory: Path) -> None:
     data.write_labels(directory / "labels.txt", labels)
     (directory / "expected_labels.txt").write_text("\n".join(sorted(KAGGLE_SPEAKERS)) + "\n")
     sizes = {"model.tflite": 1000, "model_int8.tflite": 500}
-    facts = convert.model_facts(labels, "small_cnn", sizes)
+    facts = convert.model_facts(labels, "small_cnn", sizes, no_one_output=True)
     write_json_atomically(directory / "model.json", facts)
 
 
@@ -83,7 +83,7 @@ def test_kotlin_core_reads_the_same_floats_and_labels(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     passed = re.search(r"OK \((\d+) tests\)", output)
-    assert passed and int(passed.group(1)) >= 20, output
+    assert passed and int(passed.group(1)) >= 28, output
 
 
 ANDROID = RUN_TESTS.parents[1]

@@ -215,11 +215,12 @@ def test_app_rule_smooths_then_thresholds_as_the_kotlin_core_does():
         rows = [[0.9, 0.1] if i % 2 == 0 else [0.1, 0.9] for i in range(len(windows))]
         return np.array(rows)
 
-    confidence, best = strangers.decisions(probabilities_of, recording)
+    confidence, best, no_one = strangers.decisions(probabilities_of, recording)
     assert len(confidence) == 5  # 6 windows, the silent one left out
     # By hand: [.9 .1], [.5 .5], [.7 .3], [.4 .6], [.65 .35].
     np.testing.assert_allclose(confidence, [0.9, 0.5, 0.7, 0.6, 0.65])
     assert best.tolist() == [0, 0, 0, 1, 0]
+    np.testing.assert_allclose(no_one, 0.0, atol=1e-12)  # rows that sum to 1 leave nothing
     voices = strangers.stranger_voices(3, seed=1)
     assert {v.name for v in voices}.isdisjoint(v.name for v in synthetic.VOICES)
 
@@ -232,11 +233,57 @@ def test_app_rule_starts_fresh_after_silence_as_the_speaker_listener_does():
     recording[CLIP_SAMPLES : CLIP_SAMPLES + strangers.WINDOW_HOP] = 0.0
     rows = np.array([[0.9, 0.1], [0.1, 0.9], [0.3, 0.7], [0.9, 0.1]])
 
-    confidence, best = strangers.decisions(lambda windows: rows[: len(windows)], recording)
+    confidence, best, _ = strangers.decisions(lambda windows: rows[: len(windows)], recording)
     # By hand: [.9 .1]; silence (reset); [.3 .7] afresh; [.6 .4]. Carried through the
     # silence instead, the third window would read [.4 .6].
     np.testing.assert_allclose(confidence, [0.9, 0.7, 0.6])
     assert best.tolist() == [0, 1, 0]
+
+
+def test_app_rule_smooths_what_a_no_one_model_leaves_to_no_one():
+    from speaker_recognition import strangers
+
+    recording = np.full(CLIP_SAMPLES + 3 * strangers.WINDOW_HOP, 0.1, np.float32)
+    # Speakers' rows of a model with a no-one output: they sum to 0.2, 0.2, 0.9, 0.9.
+    rows = np.array([[0.1, 0.1], [0.15, 0.05], [0.8, 0.1], [0.8, 0.1]])
+
+    confidence, best, no_one = strangers.decisions(lambda windows: rows[: len(windows)], recording)
+    # By hand, smoothed: [.1 .1], [.125 .075], [.4625 .0875], [.63125 .09375].
+    np.testing.assert_allclose(confidence, [0.1, 0.125, 0.4625, 0.63125])
+    np.testing.assert_allclose(no_one, [0.8, 0.8, 0.45, 0.275])
+    assert best.tolist() == [0, 0, 0, 0]
+
+
+def test_confident_rates_say_how_often_the_app_shows_no_one_for_a_no_one_model():
+    from speaker_recognition import strangers
+
+    def no_one_over_quiet_sound(windows):
+        # Speakers' probabilities of a model with a no-one output: no one (0.7) over
+        # windows under -30 dBFS, the first speaker (0.9) over louder ones.
+        level = 10 * np.log10(np.mean(windows.astype(np.float64) ** 2, axis=1))
+        return np.where((level < -30)[:, None], [0.2, 0.1], [0.9, 0.05])
+
+    speech = np.full(2 * CLIP_SAMPLES, 0.3, np.float32)  # -10.5 dBFS
+    hum = np.full(3 * CLIP_SAMPLES, 0.001, np.float32)
+    kwargs = dict(seed=4, strangers=1, seconds=2.0, noises=[hum])
+    without = strangers.confident_rates(no_one_over_quiet_sound, [(0, speech)], **kwargs)
+    assert "shown_no_one" not in without
+    rates = strangers.confident_rates(
+        no_one_over_quiet_sound, [(0, speech)], no_one_output=True, **kwargs
+    )
+    assert {k: v for k, v in rates.items() if k != "shown_no_one"} == without
+    shown = rates["shown_no_one"]
+    # Noise alone plays at -45 to -20 dBFS: each of its windows is either quiet (no one
+    # at 0.7) or loud (the first speaker at 0.9); the app shows no one at 0.6 and 0.7 on
+    # exactly the windows it does not name the speaker on.
+    assert rates["noise"]["0.6"] < 1
+    for threshold in ("0.6", "0.7"):
+        assert shown["noise"][threshold] == pytest.approx(1 - rates["noise"]["0.6"])
+    assert shown["noise"]["0.8"] == 0.0
+    assert shown["enrolled"] == {"0.6": 0.0, "0.7": 0.0, "0.8": 0.0, "0.9": 0.0}
+    line = strangers.summary_line(rates)
+    assert line.startswith(strangers.summary_line(without))
+    assert f'"No one speaking" over noise alone in {shown["noise"]["0.6"]:.1%}' in line
 
 
 def test_confident_rates_count_strangers_and_enrolled_apart():

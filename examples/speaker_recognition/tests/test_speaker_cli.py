@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 import scipy.io.wavfile
@@ -13,7 +14,7 @@ import scipy.io.wavfile
 from speaker_recognition import convert, demo, predict, synthetic, train
 from speaker_recognition.model import LABEL_SMOOTHING
 from speaker_recognition.wavfile import write_wav
-from spela.export import load_keras_model
+from spela.export import load_keras_model, to_tflite
 
 LOADED_MODULES = "print('loaded:', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
 
@@ -110,7 +111,9 @@ def test_training_artifacts(trained_run):
         "noise_recordings",
         "noise_windows",
         "enrolled_windows",
+        "shown_no_one",  # the default recipe's model has a no-one output
     }
+    assert set(rates["shown_no_one"]) == {"strangers", "noise", "enrolled"}
     assert rates["stranger_voices"] == 20
     # 20 recordings of 12 s give at most 20 x 45 windows of 1 s every 250 ms.
     assert 0 < rates["stranger_windows"] <= 900
@@ -123,8 +126,10 @@ def test_training_artifacts(trained_run):
     most = sum(int((seconds - 1) / 0.25) + 1 for seconds in held_out_seconds)
     assert rates["noise_recordings"] == len(noise_files) + 1
     assert 45 < rates["noise_windows"] <= 45 + most
-    for kind in ("strangers", "noise", "enrolled", "enrolled_correct"):
-        values = [rates[kind][t] for t in ("0.6", "0.7", "0.8", "0.9")]
+    named = [rates[kind] for kind in ("strangers", "noise", "enrolled", "enrolled_correct")]
+    shown = [rates["shown_no_one"][kind] for kind in ("strangers", "noise", "enrolled")]
+    for shares in named + shown:
+        values = [shares[t] for t in ("0.6", "0.7", "0.8", "0.9")]
         assert values == sorted(values, reverse=True)  # a higher threshold accepts less
     assert report["pipeline_clips_per_second"] > 0 and report["training_clips_per_second"] > 0
     assert (run_dir / "labels.txt").read_text().split() == sorted(v.name for v in synthetic.VOICES)
@@ -176,6 +181,7 @@ def test_room_augmented_training_reports_room_conditions(trained_run, tmp_path):
     # Keras has no loss for that output, so its portable best.keras has none.
     assert room_model.loss.get_config()["label_smoothing"] == pytest.approx(LABEL_SMOOTHING)
     assert room_model.get_layer("speaker").units == room_model.output.shape[-1]
+    assert "shown_no_one" not in report["confident_label_rate"]  # the app never says no one
     assert noise_model.loss is None
     assert noise_model.get_layer("speaker").units == noise_model.output.shape[-1] + 1
     # Trained with SpeakerAccuracy, saved with Keras's own metric: best.keras loads
@@ -225,7 +231,16 @@ def test_convert_and_predict(trained_run, tmp_path, capsys):
             ):
                 for threshold, share in keras_rates[kind].items():
                     assert abs(rates[kind][threshold] - share) <= 1 / keras_rates[windows] + 1e-9
+            for kind, windows in (
+                ("strangers", "stranger_windows"),
+                ("noise", "noise_windows"),
+                ("enrolled", "enrolled_windows"),
+            ):
+                for threshold, share in keras_rates["shown_no_one"][kind].items():
+                    shown = rates["shown_no_one"][kind][threshold]
+                    assert abs(shown - share) <= 1 / keras_rates[windows] + 1e-9
     facts = json.loads((export / "model.json").read_text())
+    assert facts["no_one_output"] is True  # the default recipe trains noise alone to no one
     assert facts["sample_rate"] == 16000 and facts["clip_samples"] == 16000
     assert facts["pcm16_scale"] == 32768.0
     assert facts["labels"] == (export / "labels.txt").read_text().split()
@@ -252,6 +267,43 @@ def test_convert_and_predict(trained_run, tmp_path, capsys):
     lines = [line for line in out.out.splitlines() if ".wav:" in line]
     assert len(lines) == 2
     assert all(any(v.name in line.split(":")[1] for v in synthetic.VOICES) for line in lines)
+    assert all(", no one speaking 0." in line for line in lines)
+
+
+def _fixed_model(shares):
+    """A Keras model of 1-s clips whose softmax gives ``shares`` whatever it hears."""
+    inputs = keras.Input((16000,))
+    softmax = keras.layers.Dense(
+        len(shares),
+        activation="softmax",
+        kernel_initializer="zeros",
+        bias_initializer=keras.initializers.Constant(np.log(shares)),
+        name="speaker",
+    )(inputs)
+    return inputs, softmax
+
+
+@pytest.mark.parametrize("facts", ["no_one", "speakers_only", "absent"])
+def test_predict_names_no_one_where_a_no_one_model_leaves_most_to_no_one(tmp_path, capsys, facts):
+    inputs, softmax = _fixed_model([0.15, 0.05, 0.8])
+    model = keras.Model(inputs, softmax[:, :2])  # speakers A and B; no one gets 0.8
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "model.tflite").write_bytes(to_tflite(model))
+    (export / "labels.txt").write_text("A\nB\n")
+    if facts != "absent":
+        written = convert.model_facts(["A", "B"], "small_cnn", {}, facts == "no_one")
+        (export / "model.json").write_text(json.dumps(written))
+    clip = tmp_path / "clip.wav"
+    write_wav(clip, np.zeros(16000), 16000)
+    assert predict.main([str(export / "model.tflite"), str(clip)]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    if facts == "no_one":
+        assert line.endswith(
+            "no one speaking (80.0%, 1.0 s) [A 0.150, B 0.050, no one speaking 0.800]"
+        )
+    else:
+        assert line.endswith("A (15.0%, 1.0 s) [A 0.150, B 0.050]")
 
 
 @pytest.mark.slow

@@ -242,6 +242,31 @@ def test_predict_names_models_of_other_shapes(tmp_path, fake_run, capsys):
     assert "not a TFLite flatbuffer" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "facts, problem",
+    [
+        ("{not json", "is not JSON"),
+        ("[1, 2]", "must hold a JSON object"),
+        ('{"no_one_output": "yes"}', "'no_one_output' must be true or false, got 'yes'"),
+        ('{"no_one_output": null}', "'no_one_output' must be true or false, got None"),
+    ],
+)
+def test_predict_names_a_damaged_model_json(tmp_path, fake_run, capsys, facts, problem):
+    _, model = fake_run
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "labels.txt").write_text("A\nB\nC\n")
+    (export / "model.tflite").write_bytes(to_tflite(model))
+    (export / "model.json").write_text(facts)
+    clip = tmp_path / "clip.wav"
+    scipy.io.wavfile.write(clip, 16000, np.zeros(CLIP_SAMPLES, np.int16))
+    assert predict.main([str(export / "model.tflite"), str(clip)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: model facts file {export / 'model.json'}")
+    assert problem in captured.err and captured.err.count("\n") == 1, captured.err
+    assert captured.out == ""
+
+
 @pytest.mark.parametrize("target", ["under_a_file", "unwritable"])
 def test_synthetic_output_paths(tmp_path, capsys, target):
     (tmp_path / "file").write_text("x")

@@ -22,6 +22,7 @@ from speaker_recognition.model import (
     build_model,
     default_frontend,
     frontend_layer_names,
+    has_no_one_output,
     learning_rate,
     statistics_pooling,
 )
@@ -168,6 +169,20 @@ def test_a_no_one_output_leaves_its_probability_out_of_the_speakers(arch):
     assert got.shape == (3, 5)
     np.testing.assert_allclose(got, every[:, :5], rtol=1e-4, atol=1e-6)
     assert np.all(1 - got.sum(axis=1) > 0.2)  # what is left is no one's
+
+
+def test_has_no_one_output_reads_the_speaker_layers_width(tmp_path):
+    assert has_no_one_output(build_model(5, no_one_output=True))
+    assert not has_no_one_output(build_model(5))
+    # The portable copy train saves, after a round trip through a file.
+    build_model(3, "seed", no_one_output=True, portable=True).save(tmp_path / "m.keras")
+    assert has_no_one_output(keras.models.load_model(tmp_path / "m.keras"))
+    # A user's model without a layer named speaker, and one whose speaker layer is
+    # as wide as its output.
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    assert not has_no_one_output(plain)
+    named = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="speaker")])
+    assert not has_no_one_output(named)
 
 
 @pytest.mark.parametrize("smoothing", [0.0, LABEL_SMOOTHING])

@@ -86,11 +86,13 @@ class MainActivity : AppCompatActivity() {
         val confidence: Float = when (decision) {
             is Decision.Speaker -> decision.confidence
             is Decision.Unsure -> decision.confidence
+            is Decision.NoOne -> decision.confidence
             Decision.NoSpeech -> 0f
         }
         speaker.text = when (decision) {
             is Decision.Speaker -> getString(R.string.speaker, labels[decision.index])
             is Decision.Unsure -> getString(R.string.unsure, labels[decision.best], (100 * decision.confidence).toInt())
+            is Decision.NoOne -> getString(R.string.no_one, (100 * decision.confidence).toInt())
             Decision.NoSpeech -> getString(R.string.no_speech)
         }
         status.text = getString(R.string.confidence, (100 * confidence).toInt(), update.levelDbfs, update.inferenceMillis.toInt())

@@ -37,7 +37,7 @@ class SpeakerListener(
     private val ring = RingBuffer(facts.clipSamples)
     private val scheduler = WindowScheduler.everyMillis(facts.sampleRate, facts.clipSamples, HOP_MILLIS)
     private val smoother = PosteriorSmoother(facts.labels.size, weight = 0.5f)
-    private val rule = DecisionRule(threshold = 0.6f, silenceDbfs = -50f)
+    private val rule = DecisionRule(threshold = 0.6f, silenceDbfs = -50f, noOneOutput = facts.noOneOutput)
     private val inference = Executors.newSingleThreadExecutor()
     private val running = AtomicBoolean(false)
     private val busy = AtomicBoolean(false)

@@ -10,6 +10,12 @@ sealed class Decision {
 
     /** Speaker `index` with smoothed probability `confidence`. */
     class Speaker(val index: Int, val confidence: Float) : Decision()
+
+    /**
+     * Sound, but no one speaks: for a model with a no-one output, what the smoothed speakers'
+     * probabilities leave of 1 (`confidence`) reaches the threshold and exceeds every speaker's.
+     */
+    class NoOne(val confidence: Float) : Decision()
 }
 
 /**
@@ -45,10 +51,12 @@ class PosteriorSmoother(val classes: Int, val weight: Float = 0.5f) {
 }
 
 /**
- * The decision rule: quieter than `silenceDbfs` is [Decision.NoSpeech]; otherwise the most probable
- * speaker if its smoothed probability reaches `threshold`, else [Decision.Unsure].
+ * The decision rule: quieter than `silenceDbfs` is [Decision.NoSpeech]; otherwise, where `noOneOutput`
+ * (the model's `model.json` says it has a no-one output), [Decision.NoOne] if what the speakers'
+ * smoothed probabilities leave of 1 reaches `threshold` and exceeds the top speaker's; otherwise the
+ * most probable speaker if its smoothed probability reaches `threshold`, else [Decision.Unsure].
  */
-class DecisionRule(val threshold: Float = 0.6f, val silenceDbfs: Float = -50f) {
+class DecisionRule(val threshold: Float = 0.6f, val silenceDbfs: Float = -50f, val noOneOutput: Boolean = false) {
     init {
         require(threshold > 0f && threshold <= 1f) { "threshold must be in (0, 1], got $threshold" }
     }
@@ -59,6 +67,12 @@ class DecisionRule(val threshold: Float = 0.6f, val silenceDbfs: Float = -50f) {
         var best = 0
         for (i in 1 until smoothed.size) if (smoothed[i] > smoothed[best]) best = i
         val confidence = smoothed[best]
+        if (noOneOutput) {
+            var sum = 0.0
+            for (p in smoothed) sum += p
+            val noOne = maxOf(0.0, 1.0 - sum).toFloat()
+            if (noOne >= threshold && noOne > confidence) return Decision.NoOne(noOne)
+        }
         return if (confidence >= threshold) Decision.Speaker(best, confidence) else Decision.Unsure(best, confidence)
     }
 }

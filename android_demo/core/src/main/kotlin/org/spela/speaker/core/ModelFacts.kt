@@ -10,8 +10,16 @@ class ModelFormatException(message: String) : Exception(message)
  * @property clipSamples samples per model input (one clip)
  * @property pcm16Scale divisor turning PCM16 samples into the model's floats
  * @property labels speaker names in output order
+ * @property noOneOutput whether the probabilities sum to 1 minus the probability that no one speaks
+ *   (`no_one_output`; false where `model.json` does not say)
  */
-class ModelFacts(val sampleRate: Int, val clipSamples: Int, val pcm16Scale: Float, val labels: List<String>) {
+class ModelFacts(
+    val sampleRate: Int,
+    val clipSamples: Int,
+    val pcm16Scale: Float,
+    val labels: List<String>,
+    val noOneOutput: Boolean = false
+) {
     /** Throws unless `labels.txt` names the same speakers in the same order. */
     fun checkLabels(fileLabels: List<String>) {
         if (fileLabels != labels) {
@@ -48,7 +56,15 @@ class ModelFacts(val sampleRate: Int, val clipSamples: Int, val pcm16Scale: Floa
                 it as? String ?: throw ModelFormatException("model.json 'labels' must hold strings, got $it")
             }
             Labels.check(labels, "model.json 'labels'")
-            return ModelFacts(integer("sample_rate"), integer("clip_samples"), number("pcm16_scale").toFloat(), labels)
+            val noOneOutput = if (!fields.containsKey("no_one_output")) false else {
+                fields["no_one_output"] as? Boolean
+                    ?: throw ModelFormatException(
+                        "model.json 'no_one_output' must be true or false, got ${fields["no_one_output"]}"
+                    )
+            }
+            return ModelFacts(
+                integer("sample_rate"), integer("clip_samples"), number("pcm16_scale").toFloat(), labels, noOneOutput
+            )
         }
     }
 }

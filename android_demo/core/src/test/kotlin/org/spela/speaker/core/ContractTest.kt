@@ -49,6 +49,12 @@ class ContractTest {
     }
 
     @Test
+    fun noOneOutputIsReadAsTheExportWroteIt() {
+        // The Python side writes the facts of a model with a no-one output.
+        assertEquals(true, ModelFacts.parse(file("model.json").readText()).noOneOutput)
+    }
+
+    @Test
     fun clipWindowFeedsTheModelShape() {
         val facts = ModelFacts.parse(file("model.json").readText())
         val audio = WavReader.read(file("fixture.wav")).monoFloats(facts.pcm16Scale)

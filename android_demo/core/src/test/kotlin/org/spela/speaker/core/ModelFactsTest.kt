@@ -1,6 +1,7 @@
 package org.spela.speaker.core
 
 import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
 import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Test
@@ -16,6 +17,22 @@ class ModelFactsTest {
         assertEquals(16000, facts.clipSamples)
         assertEquals(32768f, facts.pcm16Scale, 0f)
         assertEquals(listOf("Anna", "Boris \"B\"", "\u00c9mile"), facts.labels)
+        assertFalse(facts.noOneOutput)
+    }
+
+    @Test
+    fun readsWhetherTheModelHasANoOneOutput() {
+        val base = """"sample_rate": 16000, "clip_samples": 16000, "pcm16_scale": 1, "labels": ["a"]"""
+        assertTrue(ModelFacts.parse("{$base, \"no_one_output\": true}").noOneOutput)
+        assertFalse(ModelFacts.parse("{$base, \"no_one_output\": false}").noOneOutput)
+        for (value in listOf("1", "\"true\"", "null")) {
+            try {
+                ModelFacts.parse("{$base, \"no_one_output\": $value}")
+                fail("expected an error for no_one_output $value")
+            } catch (error: ModelFormatException) {
+                assertTrue(error.message!!, error.message!!.contains("'no_one_output' must be true or false"))
+            }
+        }
     }
 
     @Test
