@@ -3,6 +3,7 @@
 Every file gets the permissions the process umask gives new files (as ``open``
 would), and a temporary file is removed if anything interrupts the write: an
 error, Ctrl-C, or SIGTERM (the commands turn SIGTERM into an interrupt).
+``read_json_object`` reads back the JSON files the commands write.
 """
 
 from __future__ import annotations
@@ -91,3 +92,21 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> None:
 def write_json_atomically(path: str | os.PathLike, value) -> None:
     """Pretty-printed JSON version of ``write_bytes_atomically``."""
     write_text_atomically(path, json.dumps(value, indent=2) + "\n")
+
+
+def read_json_object(path: str | os.PathLike, describe: str = "") -> dict:
+    """The JSON object held in the file ``path``.
+
+    Raises
+    ------
+    ValueError
+        Naming the file (after ``describe``, e.g. ``"model facts file "``), if
+        it is not UTF-8 JSON or holds something other than an object.
+    """
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{describe}{path} is not valid JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{describe}{path} must hold a JSON object, got {type(value).__name__}")
+    return value

@@ -16,7 +16,6 @@ probabilities leave of 1) is printed too, and a file where it leads reads
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 
 from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
+from speaker_recognition.files import read_json_object
 from speaker_recognition.wavfile import AudioFileError, read_wav
 
 WINDOW_HOP = CLIP_SAMPLES // 2
@@ -57,13 +57,7 @@ def read_no_one_output(path: str | Path) -> bool:
     path = Path(path)
     if not path.is_file():
         return False
-    try:
-        facts = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"model facts file {path} is not JSON: {error}") from None
-    if not isinstance(facts, dict):
-        raise ValueError(f"model facts file {path} must hold a JSON object")
-    value = facts.get("no_one_output", False)
+    value = read_json_object(path, "model facts file ").get("no_one_output", False)
     if not isinstance(value, bool):
         raise ValueError(
             f"model facts file {path}: 'no_one_output' must be true or false, got {value!r}"

@@ -18,7 +18,6 @@ import argparse
 import csv
 import functools
 import io
-import json
 import math
 import os
 import sys
@@ -36,6 +35,7 @@ from speaker_recognition.commands import add_verbose_option, command, start_tens
 from speaker_recognition.files import (
     atomic_path,
     make_folder,
+    read_json_object,
     write_json_atomically,
     write_text_atomically,
 )
@@ -90,12 +90,7 @@ def load_run(run_dir: str | Path) -> dict:
     path = Path(run_dir) / "run.json"
     if not path.is_file():
         raise ValueError(f"{path} not found: is {run_dir} a training run folder?")
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error})") from None
-    if not isinstance(run, dict):
-        raise ValueError(f"{path} must hold a JSON object, got {type(run).__name__}")
+    run = read_json_object(path)
     for key, kind in RUN_KEYS.items():
         if not isinstance(run.get(key), kind):
             raise ValueError(

@@ -245,7 +245,7 @@ def test_predict_names_models_of_other_shapes(tmp_path, fake_run, capsys):
 @pytest.mark.parametrize(
     "facts, problem",
     [
-        ("{not json", "is not JSON"),
+        ("{not json", "is not valid JSON"),
         ("[1, 2]", "must hold a JSON object"),
         ('{"no_one_output": "yes"}', "'no_one_output' must be true or false, got 'yes'"),
         ('{"no_one_output": null}', "'no_one_output' must be true or false, got None"),
