@@ -24,6 +24,7 @@ import numpy as np
 from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
 from speaker_recognition.files import read_json_object
+from speaker_recognition.strangers import no_one_share
 from speaker_recognition.wavfile import AudioFileError, read_wav
 
 WINDOW_HOP = CLIP_SAMPLES // 2
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         probabilities = classify(model_bytes, audio.samples)
         shares = list(zip(labels, probabilities.tolist(), strict=True))
         if no_one_output:
-            shares.append((NO_ONE, max(0.0, 1.0 - float(np.sum(probabilities, dtype=np.float64)))))
+            shares.append((NO_ONE, float(no_one_share(probabilities))))
         best, share = max(shares, key=lambda item: item[1])
         others = ", ".join(f"{label} {p:.3f}" for label, p in shares)
         seconds = audio.samples.size / SAMPLE_RATE

@@ -39,6 +39,15 @@ def stranger_voices(count: int, seed: int) -> list[synthetic.Voice]:
     return synthetic.random_voices(count, seed, prefix="Stranger")
 
 
+def no_one_share(probabilities: np.ndarray) -> np.ndarray:
+    """What speakers' probabilities ``(..., speakers)`` leave of 1, at least 0: ``(...)``.
+
+    For a model with a no-one output (``model.has_no_one_output``), the
+    probability that no one speaks; for another, rounding.
+    """
+    return np.maximum(0.0, 1.0 - np.sum(probabilities, axis=-1, dtype=np.float64))
+
+
 def decisions(
     probabilities_of: Callable[[np.ndarray], np.ndarray], recording: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -69,7 +78,7 @@ def decisions(
         if loud:
             confidence.append(float(smoothed.max()))
             best.append(int(smoothed.argmax()))
-            no_one.append(max(0.0, 1.0 - float(np.sum(smoothed, dtype=np.float64))))
+            no_one.append(float(no_one_share(smoothed)))
         else:
             smoothed = None  # as the app does after "No speech": the next speaker starts fresh
     return np.array(confidence), np.array(best, dtype=int), np.array(no_one)

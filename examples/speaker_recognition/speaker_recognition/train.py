@@ -556,7 +556,7 @@ def train(
     import tensorflow as tf
 
     from speaker_recognition import synthetic
-    from speaker_recognition.model import LABEL_SMOOTHING, build_model
+    from speaker_recognition.model import LABEL_SMOOTHING, build_model, has_no_one_output
 
     replicas = strategy.num_replicas_in_sync
     if batch_size % replicas:
@@ -740,7 +740,7 @@ def train(
     )
     in_room = room_alone(best, test_x, sample_y, seed)
     unknown = app_rule_rates(
-        best_probabilities, test_x, sample_y, noises, seed, settings["no_one_output"]
+        best_probabilities, test_x, sample_y, noises, seed, has_no_one_output(best)
     )
     last_epoch = report_callback.epoch_seconds[-1]
     speed = {
