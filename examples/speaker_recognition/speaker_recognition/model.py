@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 import spela
@@ -377,3 +378,160 @@ def has_no_one_output(model: keras.Model) -> bool:
     except (ValueError, AttributeError):
         return False
     return units == model.outputs[0].shape[-1] + 1
+
+
+def fit_no_one_column(
+    statistics,
+    targets,
+    speaker_kernel,
+    speaker_bias,
+    epochs: int = 5,
+    steps_per_epoch: int = 400,
+    learning_rate: float = 1e-3,
+    label_smoothing: float = LABEL_SMOOTHING,
+    batch_size: int = 64,
+    seed: int = 0,
+    verbose: int = 2,
+):
+    """Fit a no-one logit beside a trained speaker layer that stays as it is.
+
+    The speakers' logits are ``statistics @ speaker_kernel + speaker_bias``,
+    frozen; one more logit, the no-one column, is fitted with
+    ``SpeakerOrNoOneCrossentropy`` on the softmax over all of them. Only the
+    column learns, so the speakers' probabilities keep their ratios and every
+    argmax over them is the trained model's.
+
+    Parameters
+    ----------
+    statistics : np.ndarray
+        ``(examples, features)`` float32: what the speaker layer receives
+        (``small_cnn``'s pooled statistics), for augmented training clips.
+    targets : np.ndarray
+        ``(examples, speakers)`` float32 (``data.targets``): rows summing to 1
+        for speech, to 0 for noise alone.
+    speaker_kernel, speaker_bias : np.ndarray
+        The trained speaker layer's ``(features, speakers)`` kernel and
+        ``(speakers,)`` bias.
+    epochs, steps_per_epoch : int, default 5 and 400
+        The fit's length, in batches whatever the number of examples (which
+        are shuffled and repeated), so that a small run's column learns as
+        much as a large run's.
+    learning_rate : float, default 1e-3
+        Adam's constant rate.
+    label_smoothing : float, default ``LABEL_SMOOTHING``
+        Of the speech rows (``SpeakerOrNoOneCrossentropy``).
+    batch_size : int, default 64
+    seed : int, default 0
+        Of the shuffling.
+    verbose : int, default 2
+        Keras's progress display.
+
+    Returns
+    -------
+    tuple of np.ndarray
+        The column's ``(features, 1)`` kernel and ``(1,)`` bias.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit together, or ``targets`` has no row of noise
+        alone to learn from.
+    """
+    statistics = np.asarray(statistics, np.float32)
+    targets = np.asarray(targets, np.float32)
+    speaker_kernel = np.asarray(speaker_kernel, np.float32)
+    speaker_bias = np.asarray(speaker_bias, np.float32)
+    features, speakers = speaker_kernel.shape
+    if statistics.ndim != 2 or statistics.shape[1] != features:
+        raise ValueError(
+            f"statistics must be (examples, {features}) for this speaker layer, "
+            f"got {statistics.shape}"
+        )
+    if targets.shape != (len(statistics), speakers) or speaker_bias.shape != (speakers,):
+        raise ValueError(
+            f"targets must be ({len(statistics)}, {speakers}) and speaker_bias ({speakers},), "
+            f"got {targets.shape} and {speaker_bias.shape}"
+        )
+    if not np.any(targets.sum(axis=1) < 0.5):
+        raise ValueError("targets has no row of noise alone (all zeros) to fit no one on")
+    inputs = keras.Input((features,))
+    speaker_logits = keras.layers.Dense(speakers, trainable=False)
+    # Starting well below the speakers, no one takes little until the fit says otherwise.
+    no_one_logit = keras.layers.Dense(
+        1, bias_initializer=keras.initializers.Constant(float(speaker_bias.max()) - 4.0)
+    )
+    logits = keras.layers.Concatenate()([speaker_logits(inputs), no_one_logit(inputs)])
+    probabilities = keras.layers.Softmax()(logits)[:, :speakers]
+    head = keras.Model(inputs, probabilities)
+    speaker_logits.set_weights([speaker_kernel, speaker_bias])
+    head.compile(keras.optimizers.Adam(learning_rate), SpeakerOrNoOneCrossentropy(label_smoothing))
+    examples = (
+        tf.data.Dataset.from_tensor_slices((statistics, targets))
+        .shuffle(len(statistics), seed=seed)
+        .repeat()
+        .batch(batch_size)
+    )
+    head.fit(
+        examples, epochs=epochs, steps_per_epoch=steps_per_epoch, shuffle=False, verbose=verbose
+    )
+    kernel, bias = no_one_logit.get_weights()
+    return kernel, bias
+
+
+def with_no_one_column(model: keras.Model, kernel, bias) -> keras.Model:
+    """``model`` with a no-one output: its ``speaker`` layer, one column wider.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Ends in a softmax ``Dense`` named ``speaker`` whose output is the
+        model's, without a no-one output (``has_no_one_output``).
+    kernel, bias : np.ndarray
+        The no-one column's ``(features, 1)`` kernel and ``(1,)`` bias
+        (``fit_no_one_column``).
+
+    Returns
+    -------
+    keras.Model
+        The same layers and weights up to ``speaker``, then a
+        ``Dense(speakers + 1, softmax)`` named ``speaker`` whose first columns
+        are the old layer's, returning the speakers' probabilities as
+        ``build_model``'s ``no_one_output`` does. Not compiled: it
+        predicts, saves and exports, and a saved copy loads with no optimizer
+        to restore; it trains again once compiled with
+        ``SpeakerOrNoOneCrossentropy``.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` does not end in such a layer, or the column's shapes do
+        not fit it.
+    """
+    try:
+        speaker = model.get_layer("speaker")
+    except ValueError:
+        raise ValueError("model has no layer named 'speaker' to widen") from None
+    if (
+        not isinstance(speaker, keras.layers.Dense)
+        or speaker.activation is not keras.activations.softmax
+        or model.outputs[0] is not speaker.output
+    ):
+        raise ValueError(
+            "model must end in its 'speaker' layer, a Dense with a softmax, without a "
+            "no-one output"
+        )
+    speaker_kernel, speaker_bias = speaker.get_weights()
+    features, speakers = speaker_kernel.shape
+    kernel, bias = np.asarray(kernel, np.float32), np.asarray(bias, np.float32)
+    if kernel.shape != (features, 1) or bias.shape != (1,):
+        raise ValueError(
+            f"the no-one column must be a ({features}, 1) kernel and a (1,) bias, "
+            f"got {kernel.shape} and {bias.shape}"
+        )
+    wider = keras.layers.Dense(speakers + 1, activation="softmax", name="speaker")
+    probabilities = wider(speaker.input)[:, :speakers]  # the last one is no one's
+    widened = keras.Model(model.input, probabilities, name=model.name)
+    wider.set_weights(
+        [np.concatenate([speaker_kernel, kernel], axis=1), np.concatenate([speaker_bias, bias])]
+    )
+    return widened

@@ -21,10 +21,12 @@ from speaker_recognition.model import (
     SpeakerOrNoOneCrossentropy,
     build_model,
     default_frontend,
+    fit_no_one_column,
     frontend_layer_names,
     has_no_one_output,
     learning_rate,
     statistics_pooling,
+    with_no_one_column,
 )
 from spela.export import run_tflite, tflite_op_names, to_tflite
 
@@ -183,6 +185,83 @@ def test_has_no_one_output_reads_the_speaker_layers_width(tmp_path):
     assert not has_no_one_output(plain)
     named = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="speaker")])
     assert not has_no_one_output(named)
+
+
+def test_a_no_one_column_leaves_the_speakers_as_they_were(tmp_path):
+    keras.utils.set_random_seed(8)
+    model = build_model(4, masks_and_dropout=False, label_smoothing=LABEL_SMOOTHING, portable=True)
+    features = model.get_layer("speaker").kernel.shape[0]
+    rng = np.random.default_rng(8)
+    kernel = rng.normal(0, 0.3, (features, 1)).astype(np.float32)
+    widened = with_no_one_column(model, kernel, np.array([0.7], np.float32))
+    assert has_no_one_output(widened) and not has_no_one_output(model)
+    widened.save(tmp_path / "widened.keras")
+    loaded = keras.models.load_model(tmp_path / "widened.keras")
+    clips = rng.uniform(-0.4, 0.4, (6, 16000)).astype(np.float32)
+    before = np.asarray(model(clips, training=False), np.float64)
+    every = speaker_layer_probabilities(widened, clips)  # numpy's softmax of five logits
+    for candidate in (widened, loaded):
+        after = np.asarray(candidate(clips, training=False), np.float64)
+        np.testing.assert_allclose(after, every[:, :4], rtol=1e-4, atol=1e-6)
+        # Only no one's logit was added: the speakers keep their ratios, so every
+        # argmax (every accuracy of the report) is the model's without the column.
+        np.testing.assert_allclose(after / after.sum(axis=1, keepdims=True), before, rtol=1e-4)
+        assert np.all(after.sum(axis=1) < 0.99)
+
+
+def test_with_no_one_column_refuses_what_it_cannot_widen():
+    model = build_model(3, masks_and_dropout=False)
+    features = model.get_layer("speaker").kernel.shape[0]
+    column = (np.zeros((features, 1), np.float32), np.zeros(1, np.float32))
+    with pytest.raises(ValueError, match="without a no-one output"):
+        with_no_one_column(build_model(3, no_one_output=True), *column)
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    with pytest.raises(ValueError, match="no layer named 'speaker'"):
+        with_no_one_column(plain, *column)
+    with pytest.raises(ValueError, match=rf"must be a \({features}, 1\) kernel"):
+        with_no_one_column(model, np.zeros((features + 1, 1)), np.zeros(1))
+
+
+def test_a_no_one_column_learns_noise_alone_beside_frozen_speakers():
+    keras.utils.set_random_seed(9)
+    rng = np.random.default_rng(9)
+    # Three speakers' features around their own centres; noise alone far off on an
+    # axis of its own, which the speakers' layer ignores.
+    centres = np.zeros((3, 6), np.float32)
+    centres[np.arange(3), np.arange(3)] = 3.0
+    labels = rng.integers(0, 3, 600)
+    statistics = centres[labels] + rng.normal(0, 0.5, (600, 6)).astype(np.float32)
+    alone = np.arange(600) < 60
+    statistics[alone] = rng.normal(0, 0.5, (60, 6))
+    statistics[alone, 5] += 8.0
+    given = np.eye(3, dtype=np.float32)[labels]
+    given[alone] = 0.0
+    speaker_kernel = np.zeros((6, 3), np.float32)
+    speaker_kernel[np.arange(3), np.arange(3)] = 2.0
+    speaker_bias = np.zeros(3, np.float32)
+    kernel, bias = fit_no_one_column(
+        statistics, given, speaker_kernel, speaker_bias, epochs=2, steps_per_epoch=500, verbose=0
+    )
+    assert kernel.shape == (6, 1) and bias.shape == (1,)
+    # The softmax over the frozen speakers' logits and the fitted column, in numpy.
+    logits = np.concatenate([statistics @ speaker_kernel, statistics @ kernel + bias], axis=1)
+    every = np.exp(logits - logits.max(axis=1, keepdims=True))
+    every /= every.sum(axis=1, keepdims=True)
+    assert np.mean(every[alone, 3] > 0.6) > 0.95
+    assert np.mean(every[~alone, 3] > 0.6) < 0.02
+    assert np.mean(every[~alone, :3].argmax(axis=1) == labels[~alone]) > 0.95
+
+
+def test_fit_no_one_column_names_what_does_not_fit():
+    statistics = np.zeros((10, 6), np.float32)
+    given = np.zeros((10, 3), np.float32)
+    kernel, bias = np.zeros((6, 3), np.float32), np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match=r"statistics must be \(examples, 6\)"):
+        fit_no_one_column(statistics[:, :5], given, kernel, bias)
+    with pytest.raises(ValueError, match=r"targets must be \(10, 3\)"):
+        fit_no_one_column(statistics, given[:, :2], kernel, bias)
+    with pytest.raises(ValueError, match="no row of noise alone"):
+        fit_no_one_column(statistics, np.eye(3, dtype=np.float32)[np.arange(10) % 3], kernel, bias)
 
 
 @pytest.mark.parametrize("smoothing", [0.0, LABEL_SMOOTHING])
