@@ -612,7 +612,10 @@ def train(
         and phone channels, and scaled voices trained toward equal
         probabilities as strangers (``data.augment``, in the shares of
         ``ROOM_AUGMENTATION``); it needs more data and epochs (``make demo``:
-        3,000 clips per speaker, 24 epochs).
+        3,000 clips per speaker, 24 epochs). After training, its model gets
+        a no-one output fitted on noise alone with every other weight
+        frozen (``add_no_one_column``), so its accuracies are the trained
+        model's.
     stream : bool, default False
         Read the clips from their files as training goes (``data.clip_stream``)
         instead of into memory first: memory stays flat whatever the
@@ -953,8 +956,9 @@ def main(argv: list[str] | None = None) -> int:
         default="noise",
         help="noise: noise files, and noise alone trained as no one speaking on "
         f"{noise_alone_share}%% of the clips (default); room: noise files, babble of other "
-        "speakers, reverberation, phone channels and scaled voices as strangers (make demo: "
-        "3,000 clips per speaker, 24 epochs)",
+        "speakers, reverberation, phone channels and scaled voices as strangers, then a "
+        "no-one output fitted on noise alone after training (make demo: 3,000 clips per "
+        "speaker, 24 epochs)",
     )
     parser.add_argument(
         "--stream",
