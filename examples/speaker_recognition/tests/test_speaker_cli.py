@@ -194,6 +194,32 @@ def test_room_augmented_training_reports_room_conditions(trained_run, tmp_path, 
     assert (run_dir / "room.png").stat().st_size > 10_000
 
 
+def test_the_no_one_column_is_fitted_on_two_passes_within_bounds():
+    assert train.no_one_clips(12_000, 1_280) == 24_000  # make demo's split, small_cnn
+    assert train.no_one_clips(7_000, 1_280) == 14_000
+    assert train.no_one_clips(160, 1_280) == train.NO_ONE_MIN_CLIPS
+    assert train.no_one_clips(100_000, 1_280) == train.NO_ONE_CLIPS
+    # The seed architecture's Flatten: 1,000 clips of 243,840 float32 values are 975 MB.
+    assert train.NO_ONE_MIN_CLIPS * 243_840 * 4 > train.NO_ONE_BYTES
+    assert train.no_one_clips(1_000, 243_840) == 0
+
+
+@pytest.mark.slow
+def test_a_model_too_wide_for_the_no_one_statistics_trains_without_the_output(
+    trained_run, tmp_path, capsys
+):
+    data_dir, _ = trained_run
+    run_dir = tmp_path / "seed_arch"
+    arguments = ["--data-dir", str(data_dir), "--out", str(run_dir), "--epochs", "1"]
+    assert train.main([*arguments, "--arch", "seed"]) == 0
+    log = capsys.readouterr().out
+    assert "no no-one output: the last layer takes 243,840 values per clip" in log
+    model = load_keras_model(run_dir / "best.keras")
+    assert model.get_layer("speaker").units == model.output.shape[-1]
+    report = json.loads((run_dir / "report.json").read_text())
+    assert "shown_no_one" not in report["confident_label_rate"]
+
+
 @pytest.mark.slow
 def test_convert_and_predict(trained_run, tmp_path, capsys):
     data_dir, run_dir = trained_run
