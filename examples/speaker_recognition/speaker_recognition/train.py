@@ -7,8 +7,9 @@ Usage::
 Without ``--data-dir`` a synthetic dataset is generated under the run folder.
 Each epoch prints a progress bar, then validation accuracy and a confusion
 matrix (also saved as PNG). The best model by validation accuracy is kept as
-``best.keras``; ``history.csv``/``history.json`` and ``curves.png`` follow the
-training, and ``report.json`` ends it with test accuracy, per-speaker
+``best.keras``, and after the last epoch gets an output for no one speaking
+(``add_no_one_column``); ``history.csv``/``history.json`` and ``curves.png``
+follow the training, and ``report.json`` ends it with test accuracy, per-speaker
 precision/recall and accuracy against noise.
 """
 
@@ -532,7 +533,6 @@ def add_no_one_column(
 
     speaker = model.get_layer("speaker")
     speakers = speaker.units
-    statistics_of = keras.Model(model.input, speaker.input)
     features = speaker.kernel.shape[0]
     clips = no_one_clips(len(train_set), features)
     if not clips:
@@ -541,6 +541,7 @@ def add_no_one_column(
             f"to hold for {NO_ONE_MIN_CLIPS:,} clips in {NO_ONE_BYTES // 2**20} MB"
         )
         return model
+    statistics_of = keras.Model(model.input, speaker.input)
     alone = NO_ONE_COLUMN["noise_alone_probability"]
     augmented = data.augment(
         train_set.dataset(shuffle_seed=seed + 1000, repeat=True),

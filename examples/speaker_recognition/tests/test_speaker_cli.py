@@ -175,9 +175,8 @@ def test_room_augmented_training_reports_room_conditions(trained_run, tmp_path, 
     noise_model = load_keras_model(trained_run[1] / "best.keras")
     assert not regularizers & {type(layer).__name__ for layer in room_model.layers}
     assert regularizers <= {type(layer).__name__ for layer in noise_model.layers}
-    # Both recipes end with a no-one output: the noise recipe's trained with the rest
-    # of the model, the room recipe's added after training. Keras has no loss for it,
-    # so neither best.keras has one.
+    # Both recipes end with a no-one output, fitted after training; best.keras is saved
+    # without a loss, which Keras does not have for it.
     for model in (room_model, noise_model):
         assert model.get_layer("speaker").units == model.output.shape[-1] + 1
         assert not model.compiled or model.loss is None
