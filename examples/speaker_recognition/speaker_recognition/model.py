@@ -419,7 +419,11 @@ def fit_no_one_column(
     learning_rate : float, default 1e-3
         Adam's constant rate.
     label_smoothing : float, default ``LABEL_SMOOTHING``
-        Of the speech rows (``SpeakerOrNoOneCrossentropy``).
+        Of the speech rows (``SpeakerOrNoOneCrossentropy``). It moves the
+        loss, hardly the column: the cross-entropy's gradient with respect
+        to the no-one logit is its probability minus its target, whatever
+        share of a row each speaker's target holds; only where the loss
+        clips a probability at ``keras.config.epsilon()`` does it differ.
     batch_size : int, default 64
     seed : int, default 0
         Of the shuffling.

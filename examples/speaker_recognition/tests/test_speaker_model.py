@@ -222,11 +222,10 @@ def test_with_no_one_column_refuses_what_it_cannot_widen():
         with_no_one_column(model, np.zeros((features + 1, 1)), np.zeros(1))
 
 
-def test_a_no_one_column_learns_noise_alone_beside_frozen_speakers():
-    keras.utils.set_random_seed(9)
+def _speakers_and_noise_alone():
+    """Toy statistics, targets and a frozen speaker layer: three speakers' features
+    around their own centres, noise alone far off on an axis the speakers ignore."""
     rng = np.random.default_rng(9)
-    # Three speakers' features around their own centres; noise alone far off on an
-    # axis of its own, which the speakers' layer ignores.
     centres = np.zeros((3, 6), np.float32)
     centres[np.arange(3), np.arange(3)] = 3.0
     labels = rng.integers(0, 3, 600)
@@ -238,7 +237,12 @@ def test_a_no_one_column_learns_noise_alone_beside_frozen_speakers():
     given[alone] = 0.0
     speaker_kernel = np.zeros((6, 3), np.float32)
     speaker_kernel[np.arange(3), np.arange(3)] = 2.0
-    speaker_bias = np.zeros(3, np.float32)
+    return statistics, given, speaker_kernel, np.zeros(3, np.float32), labels, alone
+
+
+def test_a_no_one_column_learns_noise_alone_beside_frozen_speakers():
+    keras.utils.set_random_seed(9)
+    statistics, given, speaker_kernel, speaker_bias, labels, alone = _speakers_and_noise_alone()
     kernel, bias = fit_no_one_column(
         statistics, given, speaker_kernel, speaker_bias, epochs=2, steps_per_epoch=500, verbose=0
     )
@@ -250,6 +254,31 @@ def test_a_no_one_column_learns_noise_alone_beside_frozen_speakers():
     assert np.mean(every[alone, 3] > 0.6) > 0.95
     assert np.mean(every[~alone, 3] > 0.6) < 0.02
     assert np.mean(every[~alone, :3].argmax(axis=1) == labels[~alone]) > 0.95
+
+
+def test_smoothing_the_speakers_targets_leaves_the_no_one_column_as_it_is():
+    # The gradient with respect to the no-one logit is its probability minus its target,
+    # however a row shares its speakers' targets: the same column, smoothed or not.
+    statistics, given, speaker_kernel, speaker_bias, _, _ = _speakers_and_noise_alone()
+    columns = []
+    for smoothing in (0.0, LABEL_SMOOTHING):
+        keras.utils.set_random_seed(9)
+        columns.append(
+            fit_no_one_column(
+                statistics,
+                given,
+                speaker_kernel,
+                speaker_bias,
+                epochs=1,
+                steps_per_epoch=300,
+                label_smoothing=smoothing,
+                verbose=0,
+            )
+        )
+    (kernel, bias), (smoothed_kernel, smoothed_bias) = columns
+    np.testing.assert_allclose(smoothed_kernel, kernel, atol=1e-6)
+    np.testing.assert_allclose(smoothed_bias, bias, atol=1e-6)
+    assert np.abs(kernel).max() > 0.1  # the column did learn
 
 
 def test_fit_no_one_column_names_what_does_not_fit():
