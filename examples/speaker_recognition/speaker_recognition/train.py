@@ -466,6 +466,35 @@ def babble_pool(train_set: data.ClipSet):
     return data.pipeline_bank(clips), labels
 
 
+def augmented_examples(clips, train_noise, seed: int, options: dict, speakers: int):
+    """``(clip, target)`` examples: ``clips`` through ``data.augment``, labels as targets.
+
+    Parameters
+    ----------
+    clips : tf.data.Dataset
+        ``(clip, label)`` training examples (``data.ClipSet.dataset``).
+    train_noise : tf.Tensor
+        The training noise windows (``data.pipeline_bank``).
+    seed : int
+        ``data.augment``'s seed.
+    options : dict
+        The recipe's ``data.augment`` options.
+    speakers : int
+        Number of speakers: each target is ``data.targets``' ``(speakers,)`` row.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Unbatched ``(clip (CLIP_SAMPLES,), target (speakers,))``.
+    """
+    import tensorflow as tf
+
+    return data.augment(clips, train_noise, seed, **options).map(
+        lambda clip, label: (clip, data.targets(label, speakers)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+
+
 def no_one_clips(training_clips: int, features: int) -> int:
     """How many augmented training clips the no-one column is fitted on (``NO_ONE_COLUMN``).
 
@@ -543,18 +572,14 @@ def add_no_one_column(
         return model
     statistics_of = keras.Model(model.input, speaker.input)
     alone = NO_ONE_COLUMN["noise_alone_probability"]
-    augmented = data.augment(
+    augmented = augmented_examples(
         train_set.dataset(shuffle_seed=seed + 1000, repeat=True),
         train_noise,
         seed + 1000,
-        **{**options, "noise_alone_probability": alone},
+        {**options, "noise_alone_probability": alone},
+        speakers,
     )
-    batches = (
-        augmented.take(clips)
-        .map(lambda clip, label: (clip, data.targets(label, speakers)))
-        .batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    batches = augmented.take(clips).batch(batch_size).prefetch(tf.data.AUTOTUNE)
     print(
         f"no-one output: pooled statistics of {clips:,} augmented training clips, "
         f"{alone:.0%} of them noise alone"
@@ -789,10 +814,7 @@ def train(
             shard=(context.num_input_pipelines, context.input_pipeline_id),
             summary=train_summary if stream and counted else None,
         )
-        augmented = data.augment(clips, train_noise, worker_seed, **options).map(
-            lambda clip, label: (clip, data.targets(label, len(names))),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+        augmented = augmented_examples(clips, train_noise, worker_seed, options, len(names))
         per_replica = context.get_per_replica_batch_size(batch_size)
         return augmented.batch(per_replica).prefetch(tf.data.AUTOTUNE)
 
