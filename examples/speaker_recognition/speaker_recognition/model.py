@@ -18,6 +18,14 @@ STATISTICS_EPSILON = 1e-5
 MEL_BANDS = 80  # small_cnn's log-mel bands
 CONV_FILTERS = (16, 32, 48, 64)  # small_cnn's Conv-BN-ReLU blocks
 LABEL_SMOOTHING = 0.1  # of the room recipe's targets (train.train)
+# Adam moves each weight of the no-one column by up to about its learning rate a step, so
+# its logit by up to the rate times the statistics' L1 norm. small_cnn's 1,280 pooled
+# statistics have a mean L1 norm of 200-600, so a rate of 1e-3 moves the logit by under 1;
+# the seed architecture's 243,840 have one of some 300,000, and at 1e-3 the column
+# overshoots to the loss's clip on every row. The rate is capped so that a step moves the
+# logit by at most this much.
+NO_ONE_LOGIT_STEP = 1.0
+RATE_BATCHES = 4  # of clips whose statistics set the rate in fit_no_one_column_on_clips
 
 
 def learning_rate(arch: str, total_steps: int | None = None):
@@ -417,7 +425,8 @@ def fit_no_one_column(
         are shuffled and repeated), so that a small run's column learns as
         much as a large run's.
     learning_rate : float, default 1e-3
-        Adam's constant rate.
+        Adam's constant rate, at most ``NO_ONE_LOGIT_STEP`` over the
+        statistics' mean L1 norm (``no_one_learning_rate``).
     label_smoothing : float, default ``LABEL_SMOOTHING``
         Of the speech rows (``SpeakerOrNoOneCrossentropy``). It moves the
         loss, hardly the column: the cross-entropy's gradient with respect
@@ -458,23 +467,164 @@ def fit_no_one_column(
         )
     if not np.any(targets.sum(axis=1) < 0.5):
         raise ValueError("targets has no row of noise alone (all zeros) to fit no one on")
-    inputs = keras.Input((features,))
-    speaker_logits = keras.layers.Dense(speakers, trainable=False)
-    # Starting well below the speakers, no one takes little until the fit says otherwise.
-    no_one_logit = keras.layers.Dense(
-        1, bias_initializer=keras.initializers.Constant(float(speaker_bias.max()) - 4.0)
-    )
-    logits = keras.layers.Concatenate()([speaker_logits(inputs), no_one_logit(inputs)])
-    probabilities = keras.layers.Softmax()(logits)[:, :speakers]
-    head = keras.Model(inputs, probabilities)
-    speaker_logits.set_weights([speaker_kernel, speaker_bias])
-    head.compile(keras.optimizers.Adam(learning_rate), SpeakerOrNoOneCrossentropy(label_smoothing))
     examples = (
         tf.data.Dataset.from_tensor_slices((statistics, targets))
         .shuffle(len(statistics), seed=seed)
         .repeat()
         .batch(batch_size)
     )
+    return _fit_no_one_logit(
+        examples,
+        keras.Input((features,)),
+        speaker_kernel,
+        speaker_bias,
+        epochs,
+        steps_per_epoch,
+        no_one_learning_rate(statistics, learning_rate),
+        label_smoothing,
+        verbose,
+    )
+
+
+def no_one_learning_rate(statistics, learning_rate: float = 1e-3) -> float:
+    """Adam's rate for the no-one column: ``learning_rate``, capped for wide statistics.
+
+    Parameters
+    ----------
+    statistics : np.ndarray
+        ``(examples, features)``: what the speaker layer receives, for some
+        augmented clips.
+    learning_rate : float, default 1e-3
+
+    Returns
+    -------
+    float
+        ``min(learning_rate, NO_ONE_LOGIT_STEP / mean L1 norm of the rows)``:
+        a step of Adam then moves the column's logit by about
+        ``NO_ONE_LOGIT_STEP`` at most.
+    """
+    mean_l1 = float(np.mean(np.sum(np.abs(statistics), axis=1)))
+    return min(learning_rate, NO_ONE_LOGIT_STEP / mean_l1) if mean_l1 > 0 else learning_rate
+
+
+def fit_no_one_column_on_clips(
+    statistics_of: keras.Model,
+    examples,
+    speaker_kernel,
+    speaker_bias,
+    epochs: int = 5,
+    steps_per_epoch: int = 400,
+    learning_rate: float = 1e-3,
+    label_smoothing: float = LABEL_SMOOTHING,
+    verbose: int = 2,
+):
+    """``fit_no_one_column`` on clips, taking their statistics as the fit goes.
+
+    For a speaker layer that receives too many values per clip to hold them
+    for thousands of clips (the ``seed`` architecture's Flatten: 243,840): a
+    frozen copy of ``statistics_of`` maps each batch of clips to statistics
+    in inference mode, and the column is fitted on them exactly as
+    ``fit_no_one_column`` fits it on held ones. Each batch is new, so nothing
+    is held and the fit takes as long as ``epochs * steps_per_epoch`` batches
+    through ``statistics_of``. The learning rate is capped as
+    ``fit_no_one_column`` caps it, on the statistics of the first
+    ``RATE_BATCHES`` batches.
+
+    Parameters
+    ----------
+    statistics_of : keras.Model
+        The trained model up to its speaker layer: audio ``(batch, CLIP_SAMPLES)``
+        to ``(batch, features)``. It is copied, not changed.
+    examples : tf.data.Dataset
+        Batches of ``(clips (batch, CLIP_SAMPLES), targets (batch, speakers))``
+        (``data.targets``), enough for the whole fit (a repeated dataset), some
+        rows of noise alone (targets summing to 0) among them.
+    speaker_kernel, speaker_bias : np.ndarray
+        The trained speaker layer's ``(features, speakers)`` kernel and
+        ``(speakers,)`` bias.
+    epochs, steps_per_epoch, learning_rate, label_smoothing, verbose
+        As for ``fit_no_one_column``.
+
+    Returns
+    -------
+    tuple of np.ndarray
+        The column's ``(features, 1)`` kernel and ``(1,)`` bias.
+
+    Raises
+    ------
+    ValueError
+        If ``statistics_of``, ``examples`` and the speaker layer do not fit together.
+    """
+    speaker_kernel = np.asarray(speaker_kernel, np.float32)
+    speaker_bias = np.asarray(speaker_bias, np.float32)
+    features, speakers = speaker_kernel.shape
+    clip_spec, target_spec = examples.element_spec
+    given = (
+        tuple(statistics_of.input.shape[1:]),
+        statistics_of.output.shape[-1],
+        tuple(clip_spec.shape[1:]),
+        target_spec.shape[-1],
+        speaker_bias.shape,
+    )
+    wanted = ((CLIP_SAMPLES,), features, (CLIP_SAMPLES,), speakers, (speakers,))
+    if given != wanted:
+        raise ValueError(
+            f"statistics_of must map (batch, {CLIP_SAMPLES}) clips to (batch, {features}) "
+            f"statistics, and examples hold batches of (batch, {CLIP_SAMPLES}) clips and "
+            f"(batch, {speakers}) targets for a ({features}, {speakers}) speaker kernel "
+            f"and ({speakers},) bias; got a model from {given[0]} to {given[1]} values, "
+            f"clips {given[2]}, {given[3]} targets and a bias of {given[4]}"
+        )
+    frozen = keras.models.clone_model(statistics_of)
+    frozen.set_weights(statistics_of.get_weights())
+    frozen.trainable = False
+    first = np.concatenate(
+        [frozen.predict_on_batch(clips) for clips, _ in examples.take(RATE_BATCHES)]
+    )
+    clips = keras.Input((CLIP_SAMPLES,))
+    return _fit_no_one_logit(
+        examples,
+        clips,
+        speaker_kernel,
+        speaker_bias,
+        epochs,
+        steps_per_epoch,
+        no_one_learning_rate(first, learning_rate),
+        label_smoothing,
+        verbose,
+        frozen(clips, training=False),
+    )
+
+
+def _fit_no_one_logit(
+    examples,
+    inputs,
+    speaker_kernel,
+    speaker_bias,
+    epochs,
+    steps_per_epoch,
+    learning_rate,
+    label_smoothing,
+    verbose,
+    statistics=None,
+):
+    """The no-one column's kernel and bias, fitted on batches of ``(inputs, targets)``.
+
+    ``statistics`` is what the speaker layer receives, computed from the
+    Keras input ``inputs`` (``inputs`` itself when None).
+    """
+    statistics = inputs if statistics is None else statistics
+    speakers = speaker_kernel.shape[1]
+    speaker_logits = keras.layers.Dense(speakers, trainable=False)
+    # Starting well below the speakers, no one takes little until the fit says otherwise.
+    no_one_logit = keras.layers.Dense(
+        1, bias_initializer=keras.initializers.Constant(float(speaker_bias.max()) - 4.0)
+    )
+    logits = keras.layers.Concatenate()([speaker_logits(statistics), no_one_logit(statistics)])
+    probabilities = keras.layers.Softmax()(logits)[:, :speakers]
+    head = keras.Model(inputs, probabilities)
+    speaker_logits.set_weights([speaker_kernel, speaker_bias])
+    head.compile(keras.optimizers.Adam(learning_rate), SpeakerOrNoOneCrossentropy(label_smoothing))
     head.fit(
         examples, epochs=epochs, steps_per_epoch=steps_per_epoch, shuffle=False, verbose=verbose
     )

@@ -78,9 +78,11 @@ ROOM_AUGMENTATION = {
 # 0.6-2.1 points in white noise at 5 dB (seeds 0-3), for 97.6 % "No one speaking" and
 # 0.8 % named. The statistics are of two passes over the training split, but of no fewer
 # than NO_ONE_MIN_CLIPS clips (some 50 of noise alone) and no more than NO_ONE_CLIPS
-# (float32 of small_cnn's 1,280 values each: 123 MB), held in memory; a model whose last
-# layer takes so many values that NO_ONE_MIN_CLIPS of them pass NO_ONE_BYTES (the seed
-# architecture's 243,840) gets no no-one output.
+# (float32 of small_cnn's 1,280 values each: 123 MB), held in memory. Where the last layer
+# takes so many values that NO_ONE_MIN_CLIPS of them pass NO_ONE_BYTES (the seed
+# architecture's 243,840), the column is fitted on clips as they are drawn instead
+# (model.fit_no_one_column_on_clips): epochs * steps_per_epoch new batches of 64, nothing
+# held.
 NO_ONE_COLUMN = {"noise_alone_probability": 0.05, "passes": 2, "epochs": 5, "steps_per_epoch": 400}
 NO_ONE_MIN_CLIPS, NO_ONE_CLIPS = 1_000, 24_000
 NO_ONE_BYTES = 256 * 2**20
@@ -510,7 +512,8 @@ def no_one_clips(training_clips: int, features: int) -> int:
     int
         Two passes over the split, at least ``NO_ONE_MIN_CLIPS`` and at most
         ``NO_ONE_CLIPS``; 0 where their float32 statistics would take more
-        than ``NO_ONE_BYTES``, so the model gets no no-one output.
+        than ``NO_ONE_BYTES``, so the column is fitted on clips as they are
+        drawn (``add_no_one_column``).
     """
     clips = min(max(NO_ONE_COLUMN["passes"] * training_clips, NO_ONE_MIN_CLIPS), NO_ONE_CLIPS)
     return clips if clips * features * 4 <= NO_ONE_BYTES else 0
@@ -524,6 +527,7 @@ def add_no_one_column(
     seed: int,
     verbose: int = 2,
     batch_size: int = 128,
+    column_batch_size: int = 64,
 ):
     """``model`` with a no-one output fitted after training (``NO_ONE_COLUMN``).
 
@@ -531,6 +535,9 @@ def add_no_one_column(
     (in inference mode), with ``NO_ONE_COLUMN``'s share of them replaced by
     noise alone; a no-one column is fitted on what the layer receives
     (``model.fit_no_one_column``) and added to it (``model.with_no_one_column``).
+    Where that would take more than ``NO_ONE_BYTES`` to hold (``no_one_clips``),
+    the column is fitted on new clips as they are drawn instead
+    (``model.fit_no_one_column_on_clips``).
 
     Parameters
     ----------
@@ -547,29 +554,28 @@ def add_no_one_column(
     verbose : int, default 2
         Keras's progress display, for the statistics and the fit.
     batch_size : int, default 128
-        Clips per batch through ``model``.
+        Clips per batch through ``model`` for the statistics that are held.
+    column_batch_size : int, default 64
+        Examples per step of the column's fit.
 
     Returns
     -------
     keras.Model
-        Not compiled (``model.with_no_one_column``); ``model`` itself where
-        the statistics would not fit in memory (``no_one_clips``).
+        Not compiled (``model.with_no_one_column``).
     """
     import keras
     import tensorflow as tf
 
-    from speaker_recognition.model import fit_no_one_column, with_no_one_column
+    from speaker_recognition.model import (
+        fit_no_one_column,
+        fit_no_one_column_on_clips,
+        with_no_one_column,
+    )
 
     speaker = model.get_layer("speaker")
     speakers = speaker.units
-    features = speaker.kernel.shape[0]
-    clips = no_one_clips(len(train_set), features)
-    if not clips:
-        print(
-            f"no no-one output: the last layer takes {features:,} values per clip, too many "
-            f"to hold for {NO_ONE_MIN_CLIPS:,} clips in {NO_ONE_BYTES // 2**20} MB"
-        )
-        return model
+    speaker_kernel, speaker_bias = speaker.get_weights()
+    features = speaker_kernel.shape[0]
     statistics_of = keras.Model(model.input, speaker.input)
     alone = NO_ONE_COLUMN["noise_alone_probability"]
     augmented = augmented_examples(
@@ -579,6 +585,25 @@ def add_no_one_column(
         {**options, "noise_alone_probability": alone},
         speakers,
     )
+    fit_length = {
+        "epochs": NO_ONE_COLUMN["epochs"],
+        "steps_per_epoch": NO_ONE_COLUMN["steps_per_epoch"],
+        "verbose": verbose,
+    }
+    clips = no_one_clips(len(train_set), features)
+    if not clips:
+        steps = fit_length["epochs"] * fit_length["steps_per_epoch"]
+        print(
+            f"no-one output: fitted on {steps * column_batch_size:,} augmented training clips "
+            f"as they are drawn, {alone:.0%} of them noise alone (the last layer takes "
+            f"{features:,} values per clip, too many to hold for {NO_ONE_MIN_CLIPS:,} clips "
+            f"in {NO_ONE_BYTES // 2**20} MB)"
+        )
+        batches = augmented.batch(column_batch_size).prefetch(tf.data.AUTOTUNE)
+        kernel, bias = fit_no_one_column_on_clips(
+            statistics_of, batches, speaker_kernel, speaker_bias, **fit_length
+        )
+        return with_no_one_column(model, kernel, bias)
     batches = augmented.take(clips).batch(batch_size).prefetch(tf.data.AUTOTUNE)
     print(
         f"no-one output: pooled statistics of {clips:,} augmented training clips, "
@@ -594,16 +619,14 @@ def add_no_one_column(
         targets[filled:end] = batch_targets.numpy()
         filled = end
         progress.update(step)
-    speaker_kernel, speaker_bias = speaker.get_weights()
     kernel, bias = fit_no_one_column(
         statistics[:filled],
         targets[:filled],
         speaker_kernel,
         speaker_bias,
-        epochs=NO_ONE_COLUMN["epochs"],
-        steps_per_epoch=NO_ONE_COLUMN["steps_per_epoch"],
+        batch_size=column_batch_size,
         seed=seed + 1001,
-        verbose=verbose,
+        **fit_length,
     )
     return with_no_one_column(model, kernel, bias)
 

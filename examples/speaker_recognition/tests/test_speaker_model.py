@@ -12,19 +12,23 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from speaker_recognition import CLIP_SAMPLES
 from speaker_recognition.data import NO_ONE_LABEL, STRANGER_LABEL, targets
 from speaker_recognition.model import (
     LABEL_SMOOTHING,
     LEARNING_RATES,
+    NO_ONE_LOGIT_STEP,
     STATISTICS_EPSILON,
     WARMUP_SHARE,
     SpeakerOrNoOneCrossentropy,
     build_model,
     default_frontend,
     fit_no_one_column,
+    fit_no_one_column_on_clips,
     frontend_layer_names,
     has_no_one_output,
     learning_rate,
+    no_one_learning_rate,
     statistics_pooling,
     with_no_one_column,
 )
@@ -240,20 +244,50 @@ def _speakers_and_noise_alone():
     return statistics, given, speaker_kernel, np.zeros(3, np.float32), labels, alone
 
 
-def test_a_no_one_column_learns_noise_alone_beside_frozen_speakers():
-    keras.utils.set_random_seed(9)
-    statistics, given, speaker_kernel, speaker_bias, labels, alone = _speakers_and_noise_alone()
-    kernel, bias = fit_no_one_column(
-        statistics, given, speaker_kernel, speaker_bias, epochs=2, steps_per_epoch=500, verbose=0
-    )
-    assert kernel.shape == (6, 1) and bias.shape == (1,)
-    # The softmax over the frozen speakers' logits and the fitted column, in numpy.
+def _assert_the_column_tells_noise_alone(statistics, speaker_kernel, kernel, bias, labels, alone):
+    """The softmax over the frozen speakers' logits and the fitted column, in numpy."""
+    assert kernel.shape == (len(speaker_kernel), 1) and bias.shape == (1,)
     logits = np.concatenate([statistics @ speaker_kernel, statistics @ kernel + bias], axis=1)
     every = np.exp(logits - logits.max(axis=1, keepdims=True))
     every /= every.sum(axis=1, keepdims=True)
     assert np.mean(every[alone, 3] > 0.6) > 0.95
     assert np.mean(every[~alone, 3] > 0.6) < 0.02
     assert np.mean(every[~alone, :3].argmax(axis=1) == labels[~alone]) > 0.95
+
+
+def test_a_no_one_column_learns_noise_alone_beside_frozen_speakers():
+    keras.utils.set_random_seed(9)
+    statistics, given, speaker_kernel, speaker_bias, labels, alone = _speakers_and_noise_alone()
+    kernel, bias = fit_no_one_column(
+        statistics, given, speaker_kernel, speaker_bias, epochs=2, steps_per_epoch=500, verbose=0
+    )
+    _assert_the_column_tells_noise_alone(statistics, speaker_kernel, kernel, bias, labels, alone)
+
+
+def test_a_no_one_column_on_wide_statistics_learns_at_a_capped_rate():
+    # 20,000 more positive values a row, as after a ReLU, which the speakers ignore: the
+    # L1 norm is some 20,000, and at Adam's 1e-3 the column's logit would move by some 20
+    # a step and never settle (no noise alone found at all).
+    keras.utils.set_random_seed(9)
+    statistics, given, speaker_kernel, speaker_bias, labels, alone = _speakers_and_noise_alone()
+    rng = np.random.default_rng(3)
+    extra = rng.exponential(1.0, (len(statistics), 20_000)).astype(np.float32)
+    wide = np.concatenate([statistics, extra], axis=1)
+    wide_kernel = np.concatenate([speaker_kernel, np.zeros((20_000, 3), np.float32)])
+    kernel, bias = fit_no_one_column(
+        wide, given, wide_kernel, speaker_bias, epochs=2, steps_per_epoch=500, verbose=0
+    )
+    _assert_the_column_tells_noise_alone(wide, wide_kernel, kernel, bias, labels, alone)
+
+
+def test_the_no_one_rate_is_capped_by_the_mean_l1_norm():
+    rows = np.array([[1500.0, -500.0], [-3000.0, 1000.0]], np.float32)  # L1 norms 2000, 4000
+    assert no_one_learning_rate(rows) == pytest.approx(NO_ONE_LOGIT_STEP / 3000.0)
+    assert no_one_learning_rate(rows / 1000.0) == 1e-3
+    assert no_one_learning_rate(rows / 100.0, learning_rate=0.1) == pytest.approx(
+        NO_ONE_LOGIT_STEP / 30.0
+    )
+    assert no_one_learning_rate(np.zeros((3, 4), np.float32)) == 1e-3
 
 
 def test_smoothing_the_speakers_targets_leaves_the_no_one_column_as_it_is():
@@ -291,6 +325,66 @@ def test_fit_no_one_column_names_what_does_not_fit():
         fit_no_one_column(statistics, given[:, :2], kernel, bias)
     with pytest.raises(ValueError, match="no row of noise alone"):
         fit_no_one_column(statistics, np.eye(3, dtype=np.float32)[np.arange(10) % 3], kernel, bias)
+
+
+def _toy_statistics_of():
+    """A model from clips to the toy statistics: their first six samples, through a Dense
+    and a BatchNormalization that are the identity in inference mode only."""
+    clips = keras.Input((CLIP_SAMPLES,))
+    picked = keras.layers.Dense(6, use_bias=False)
+    normalized = keras.layers.BatchNormalization(epsilon=0.0)
+    model = keras.Model(clips, normalized(picked(clips)))
+    picked.set_weights([np.eye(CLIP_SAMPLES, 6, dtype=np.float32)])
+    return model
+
+
+def test_a_no_one_column_fitted_on_clips_learns_noise_alone_beside_frozen_speakers():
+    keras.utils.set_random_seed(9)
+    statistics, given, speaker_kernel, speaker_bias, labels, alone = _speakers_and_noise_alone()
+    clips = np.zeros((len(statistics), CLIP_SAMPLES), np.float32)
+    clips[:, :6] = statistics
+    statistics_of = _toy_statistics_of()
+    weights_before = [w.copy() for w in statistics_of.get_weights()]
+    examples = (
+        tf.data.Dataset.from_tensor_slices((clips, given)).shuffle(600, seed=9).repeat().batch(64)
+    )
+    kernel, bias = fit_no_one_column_on_clips(
+        statistics_of,
+        examples,
+        speaker_kernel,
+        speaker_bias,
+        epochs=2,
+        steps_per_epoch=500,
+        learning_rate=1e-2,
+        verbose=0,
+    )
+    # On the statistics themselves: the model was run in inference mode (a
+    # BatchNormalization in training mode would have centred the noise-alone axis on each
+    # batch).
+    _assert_the_column_tells_noise_alone(statistics, speaker_kernel, kernel, bias, labels, alone)
+    # The model that was given is left as it was: weights, moving statistics, trainability.
+    for before, after in zip(weights_before, statistics_of.get_weights(), strict=True):
+        np.testing.assert_array_equal(after, before)
+    assert all(layer.trainable for layer in statistics_of.layers)
+
+
+def test_fit_no_one_column_on_clips_names_what_does_not_fit():
+    statistics_of = _toy_statistics_of()
+    kernel, bias = np.zeros((6, 3), np.float32), np.zeros(3, np.float32)
+
+    def batches(samples, speakers):
+        zeros = np.zeros((4, samples), np.float32), np.zeros((4, speakers), np.float32)
+        return tf.data.Dataset.from_tensor_slices(zeros).batch(2)
+
+    good = batches(CLIP_SAMPLES, 3)
+    with pytest.raises(ValueError, match=r"\(batch, 5\) statistics.*from \(16000,\) to 6 values"):
+        fit_no_one_column_on_clips(statistics_of, good, kernel[:5], bias)
+    with pytest.raises(ValueError, match=r"clips \(8000,\), 3 targets"):
+        fit_no_one_column_on_clips(statistics_of, batches(8000, 3), kernel, bias)
+    with pytest.raises(ValueError, match=r"clips \(16000,\), 2 targets"):
+        fit_no_one_column_on_clips(statistics_of, batches(CLIP_SAMPLES, 2), kernel, bias)
+    with pytest.raises(ValueError, match=r"a bias of \(2,\)"):
+        fit_no_one_column_on_clips(statistics_of, good, kernel, bias[:2])
 
 
 @pytest.mark.parametrize("smoothing", [0.0, LABEL_SMOOTHING])
