@@ -10,7 +10,8 @@ Other sample rates are resampled to 16 kHz (with a notice). Labels are read from
 ``labels.txt`` beside the model. Where ``model.json`` beside it says the model
 has a no-one output, the probability that no one speaks (what the speakers'
 probabilities leave of 1) is printed too, and a file where it leads reads
-"no one speaking".
+"no one speaking"; without ``model.json`` (a notice says so) the model is read
+as having none.
 """
 
 from __future__ import annotations
@@ -126,7 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     model_path = Path(args.model)
     labels = read_labels(model_path.parent / "labels.txt")
     model_bytes = read_model(model_path, len(labels))
-    no_one_output = read_no_one_output(model_path.parent / "model.json")
+    facts_path = model_path.parent / "model.json"
+    no_one_output = read_no_one_output(facts_path)
+    if not facts_path.is_file():
+        print(
+            f"note: no model.json beside {model_path}: read as a model without a no-one "
+            f"output (convert writes model.json beside the models it exports)"
+        )
     failures = 0
     for name in args.files:
         try:
