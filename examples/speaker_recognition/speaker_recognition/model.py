@@ -475,14 +475,15 @@ def fit_no_one_column(
     )
     return _fit_no_one_logit(
         examples,
-        keras.Input((features,)),
+        (features,),
+        None,
         speaker_kernel,
         speaker_bias,
-        epochs,
-        steps_per_epoch,
         no_one_learning_rate(statistics, learning_rate),
         label_smoothing,
-        verbose,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        verbose=verbose,
     )
 
 
@@ -581,39 +582,38 @@ def fit_no_one_column_on_clips(
     first = np.concatenate(
         [frozen.predict_on_batch(clips) for clips, _ in examples.take(RATE_BATCHES)]
     )
-    clips = keras.Input((CLIP_SAMPLES,))
     return _fit_no_one_logit(
         examples,
-        clips,
+        (CLIP_SAMPLES,),
+        frozen,
         speaker_kernel,
         speaker_bias,
-        epochs,
-        steps_per_epoch,
         no_one_learning_rate(first, learning_rate),
         label_smoothing,
-        verbose,
-        frozen(clips, training=False),
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        verbose=verbose,
     )
 
 
 def _fit_no_one_logit(
     examples,
-    inputs,
+    input_shape,
+    statistics_of,
     speaker_kernel,
     speaker_bias,
-    epochs,
-    steps_per_epoch,
     learning_rate,
     label_smoothing,
-    verbose,
-    statistics=None,
+    **fit,
 ):
     """The no-one column's kernel and bias, fitted on batches of ``(inputs, targets)``.
 
-    ``statistics`` is what the speaker layer receives, computed from the
-    Keras input ``inputs`` (``inputs`` itself when None).
+    The inputs, of ``input_shape``, are what the speaker layer receives, or
+    what the frozen ``statistics_of`` maps to it in inference mode; ``fit``
+    holds ``keras.Model.fit``'s ``epochs``, ``steps_per_epoch`` and ``verbose``.
     """
-    statistics = inputs if statistics is None else statistics
+    inputs = keras.Input(input_shape)
+    statistics = inputs if statistics_of is None else statistics_of(inputs, training=False)
     speakers = speaker_kernel.shape[1]
     speaker_logits = keras.layers.Dense(speakers, trainable=False)
     # Starting well below the speakers, no one takes little until the fit says otherwise.
@@ -625,9 +625,7 @@ def _fit_no_one_logit(
     head = keras.Model(inputs, probabilities)
     speaker_logits.set_weights([speaker_kernel, speaker_bias])
     head.compile(keras.optimizers.Adam(learning_rate), SpeakerOrNoOneCrossentropy(label_smoothing))
-    head.fit(
-        examples, epochs=epochs, steps_per_epoch=steps_per_epoch, shuffle=False, verbose=verbose
-    )
+    head.fit(examples, shuffle=False, **fit)
     kernel, bias = no_one_logit.get_weights()
     return kernel, bias
 

@@ -603,31 +603,31 @@ def add_no_one_column(
         kernel, bias = fit_no_one_column_on_clips(
             statistics_of, batches, speaker_kernel, speaker_bias, **fit_length
         )
-        return with_no_one_column(model, kernel, bias)
-    batches = augmented.take(clips).batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    print(
-        f"no-one output: pooled statistics of {clips:,} augmented training clips, "
-        f"{alone:.0%} of them noise alone"
-    )
-    progress = keras.utils.Progbar(math.ceil(clips / batch_size), verbose=verbose)
-    statistics = np.empty((clips, features), np.float32)
-    targets = np.empty((clips, speakers), np.float32)
-    filled = 0
-    for step, (batch, batch_targets) in enumerate(batches, 1):
-        end = filled + len(batch)
-        statistics[filled:end] = statistics_of.predict_on_batch(batch)
-        targets[filled:end] = batch_targets.numpy()
-        filled = end
-        progress.update(step)
-    kernel, bias = fit_no_one_column(
-        statistics[:filled],
-        targets[:filled],
-        speaker_kernel,
-        speaker_bias,
-        batch_size=column_batch_size,
-        seed=seed + 1001,
-        **fit_length,
-    )
+    else:
+        batches = augmented.take(clips).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        print(
+            f"no-one output: pooled statistics of {clips:,} augmented training clips, "
+            f"{alone:.0%} of them noise alone"
+        )
+        progress = keras.utils.Progbar(math.ceil(clips / batch_size), verbose=verbose)
+        statistics = np.empty((clips, features), np.float32)
+        targets = np.empty((clips, speakers), np.float32)
+        filled = 0
+        for step, (batch, batch_targets) in enumerate(batches, 1):
+            end = filled + len(batch)
+            statistics[filled:end] = statistics_of.predict_on_batch(batch)
+            targets[filled:end] = batch_targets.numpy()
+            filled = end
+            progress.update(step)
+        kernel, bias = fit_no_one_column(
+            statistics[:filled],
+            targets[:filled],
+            speaker_kernel,
+            speaker_bias,
+            batch_size=column_batch_size,
+            seed=seed + 1001,
+            **fit_length,
+        )
     return with_no_one_column(model, kernel, bias)
 
 
@@ -881,10 +881,9 @@ def train(
 
     best = load_run_model(run_dir, len(names))
     best = add_no_one_column(best, train_set, train_noise, options, seed, verbose)
-    if has_no_one_output(best):
-        with atomic_path(run_dir / "best.keras") as temporary:
-            best.save(temporary)
-        print("saved best.keras with a no-one output")
+    with atomic_path(run_dir / "best.keras") as temporary:
+        best.save(temporary)
+    print("saved best.keras with a no-one output")
     probabilities, test_y = predict_set(best, sets["test"], summary if stream else None)
     predicted = probabilities.argmax(axis=1)
     matrix = reporting.confusion_matrix(test_y, predicted, len(names))
