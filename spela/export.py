@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import keras
@@ -19,6 +19,7 @@ from spela_tflite import load_interpreter, read_model, tflite_op_names
 from spela_tflite.model_file import BUILTIN_OPERATORS
 
 __all__ = [
+    "CONVERTER_METADATA",
     "QUANTIZE_MODES",
     "ExportError",
     "load_interpreter",
@@ -26,9 +27,13 @@ __all__ = [
     "run_tflite",
     "tflite_op_names",
     "to_tflite",
+    "with_metadata",
 ]
 
 QUANTIZE_MODES = (None, "float16", "dynamic", "int8")
+
+#: Metadata entries that TFLite's converter writes and `with_metadata` leaves alone.
+CONVERTER_METADATA = ("min_runtime_version", "CONVERSION_METADATA", "buffer_location")
 
 
 class ExportError(ValueError):
@@ -274,6 +279,86 @@ def to_tflite(
         raise ExportError(f"TFLite conversion failed.{detail}\n{message}") from None
     _check_flatbuffer(flatbuffer)
     return flatbuffer
+
+
+def with_metadata(model_bytes: bytes, entries: Mapping[str, bytes]) -> bytes:
+    """A ``.tflite`` flatbuffer with named metadata entries added or replaced.
+
+    TFLite keeps a model's metadata as named buffers that interpreters load
+    with the model and otherwise ignore, so facts such as labels can travel
+    inside the file: `spela_tflite.ModelFile.metadata` reads them back.
+    Operators, tensors and weights are kept as they are, so the model's
+    outputs do not change.
+
+    Parameters
+    ----------
+    model_bytes : bytes
+        A ``.tflite`` flatbuffer (from `to_tflite`, Keras's
+        ``model.export(format="litert")`` or any converter), its buffers
+        stored inline.
+    entries : mapping of str to bytes
+        Name to contents. A name the file already holds is replaced; the
+        converter's own entries (`CONVERTER_METADATA`) may not be.
+
+    Returns
+    -------
+    bytes
+        The flatbuffer with the entries.
+
+    Raises
+    ------
+    ValueError
+        If ``model_bytes`` is not a TFLite flatbuffer or keeps its buffers
+        outside the flatbuffer, or an entry's name is empty or one of the
+        converter's.
+    TypeError
+        If a name is not a string or a content not bytes.
+
+    Examples
+    --------
+    >>> import keras, spela
+    >>> from spela.export import to_tflite, with_metadata
+    >>> from spela_tflite import read_model
+    >>> model = keras.Sequential([keras.Input((16000,)), spela.Spectrogram(512)])
+    >>> tagged = with_metadata(to_tflite(model), {"labels": b"Anna\\nBoris"})
+    >>> read_model(tagged).metadata()["labels"]
+    b'Anna\\nBoris'
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    if "buffer_location" in read_model(model_bytes).metadata():
+        raise ValueError(
+            "model_bytes keeps its buffers outside the flatbuffer (a model over 2 GB); "
+            "its metadata cannot be rewritten here"
+        )
+    if not isinstance(entries, Mapping):
+        raise TypeError(f"entries must map names to bytes, got {type(entries).__name__}")
+    for name, content in entries.items():
+        if not isinstance(name, str):
+            raise TypeError(f"metadata names must be strings, got {name!r}")
+        if not name or name in CONVERTER_METADATA:
+            raise ValueError(
+                f"metadata name {name!r} is not allowed: give a non-empty name other than "
+                f"the converter's own {list(CONVERTER_METADATA)}"
+            )
+        if not isinstance(content, bytes | bytearray):
+            raise TypeError(f"metadata {name!r} must be bytes, got {type(content).__name__}")
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
+    model.metadata = model.metadata or []
+    indices = {entry.name.decode("utf-8", "replace"): entry.buffer for entry in model.metadata}
+    for name, content in entries.items():
+        buffer = schema.BufferT()
+        buffer.data = np.frombuffer(bytes(content), np.uint8)
+        if name in indices:
+            model.buffers[indices[name]] = buffer
+            continue
+        model.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name = name.encode("utf-8")
+        entry.buffer = len(model.buffers) - 1
+        model.metadata.append(entry)
+    return flatbuffer_utils.convert_object_to_bytearray(model)
 
 
 def _requantize_keeping_float(converter, calibration, flatbuffer: bytes, float_layers) -> bytes:

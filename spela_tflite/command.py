@@ -102,6 +102,8 @@ def _inspect(args) -> None:
     print("ops (execution order): " + " ".join(names))
     counts = ", ".join(f"{name} x{count}" for name, count in sorted(Counter(names).items()))
     print(f"{len(names)} ops: {counts}; size {len(model_bytes) / 1024:.1f} KiB")
+    entries = ", ".join(f"{name} ({len(data)} bytes)" for name, data in model.metadata().items())
+    print(f"metadata: {entries or 'none'}")
 
 
 def _export(args) -> None:

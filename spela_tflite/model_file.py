@@ -312,12 +312,25 @@ class ModelFile:
         Subgraph 0 is the model's main graph.
     buffers : tuple of bytes
         Constant data of each buffer (empty when none is stored inline).
+    metadata_buffers : tuple of (str, int)
+        The file's named metadata entries, in file order: each name with the
+        index of the buffer that holds its bytes (see `metadata`).
     """
 
     version: int
     operator_names: tuple[str, ...]
     subgraphs: tuple[Subgraph, ...]
     buffers: tuple[bytes, ...]
+    metadata_buffers: tuple[tuple[str, int], ...] = ()
+
+    def metadata(self) -> dict[str, bytes]:
+        """Named metadata entries: name to bytes, in file order.
+
+        TFLite's converter writes ``min_runtime_version`` and
+        ``CONVERSION_METADATA``; `spela.export.with_metadata` adds others.
+        Where a damaged file names one entry twice, the last one counts.
+        """
+        return {name: self.buffers[index] for name, index in self.metadata_buffers}
 
     def op_names(self) -> list[str]:
         """Names of all operators of all subgraphs, in execution order."""
@@ -478,6 +491,9 @@ def _check_indices(model: ModelFile) -> None:
                 raise ValueError(f"buffer {tensor.buffer} of {len(model.buffers)}")
             if any(d < 0 for d in tensor.shape):
                 raise ValueError(f"tensor shape {list(tensor.shape)}")
+    for name, index in model.metadata_buffers:
+        if index >= len(model.buffers):
+            raise ValueError(f"metadata {name!r} in buffer {index} of {len(model.buffers)}")
 
 
 def read_model(model_bytes) -> ModelFile:
@@ -515,6 +531,13 @@ def read_model(model_bytes) -> ModelFile:
             buffers=tuple(
                 reader.raw_bytes(t, 0, "a buffer's data")
                 for t in reader.tables(root, 4, "the buffer list")
+            ),
+            metadata_buffers=tuple(
+                (
+                    reader.string(t, 0, "a metadata name"),
+                    reader.scalar(t, 1, "<I", 0, "a metadata buffer index"),
+                )
+                for t in reader.tables(root, 6, "the metadata list")
             ),
         )
         _check_indices(model)

@@ -22,7 +22,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import spela
-from spela.export import run_tflite, tflite_op_names, to_tflite
+from spela.export import run_tflite, tflite_op_names, to_tflite, with_metadata
+from spela_tflite import read_model
 from tests import reference
 
 SAMPLE_RATE = 16000
@@ -108,10 +109,14 @@ def test_every_export_route_gives_the_factored_dft(tmp_path, record_error):
         names = tflite_op_names(flatbuffer)
         _assert_builtin(names)
         assert BUILTIN_FAST_DFT <= set(names), (route, names)
-        error = np.max(np.abs(run_tflite(flatbuffer, clips) - want)) / want.max()
+        features = run_tflite(flatbuffer, clips)
+        error = np.max(np.abs(features - want)) / want.max()
         record_error(f"export route {route} vs librosa (mel)", error)
         # float32 DFT and filterbank, relative to the largest output.
         assert error < 1e-5, route
+        tagged = with_metadata(flatbuffer, {"route": route.encode()})
+        assert read_model(tagged).metadata()["route"] == route.encode()
+        np.testing.assert_array_equal(run_tflite(tagged, clips), features, err_msg=route)
 
 
 # -- 3. float16 exports keep amin, top_db and PCEN's eps -----------------------------------

@@ -4,6 +4,7 @@ spela command that starts without TensorFlow."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
 import spela
-from spela.export import to_tflite
+from spela.export import run_tflite, to_tflite, with_metadata
 from spela_tflite import load_interpreter, read_model
 from spela_tflite.model_file import BUILTIN_OPERATORS, TENSOR_TYPE_NAMES
 
@@ -71,9 +72,9 @@ def test_reader_agrees_with_tensorflow_and_litert(flatbuffers, mode):
             assert list(tensor.shape) == list(expected.shape)
             assert tensor.type_code == expected.type
             assert tensor.buffer == expected.buffer
-            data = theirs.buffers[expected.buffer].data
-            stored = b"" if data is None else bytes(bytearray(data))
-            assert ours.buffer_data(tensor) == stored
+            assert ours.buffer_data(tensor) == _stored(theirs.buffers[expected.buffer].data)
+    assert ours.metadata() == _metadata_read_by_tensorflow(model_bytes)
+    assert set(ours.metadata()) >= {"min_runtime_version", "CONVERSION_METADATA"}
 
     interpreter = load_interpreter(model_bytes)
     graph = ours.subgraphs[0]
@@ -87,6 +88,61 @@ def test_reader_agrees_with_tensorflow_and_litert(flatbuffers, mode):
             (t.name, list(t.shape_signature), t.type_name)
             for t in (graph.tensors[i] for i in indices)
         ]
+
+
+def _metadata_read_by_tensorflow(model_bytes: bytes) -> dict[str, bytes]:
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
+    return {
+        entry.name.decode(): _stored(model.buffers[entry.buffer].data) for entry in model.metadata
+    }
+
+
+def _stored(data) -> bytes:
+    """The bytes of a buffer as TensorFlow's object reader gives them (None when empty)."""
+    return b"" if data is None else bytes(bytearray(data))
+
+
+@pytest.mark.parametrize("mode", ["float32", "float16", "dynamic", "int8", "rfft"])
+def test_with_metadata_adds_entries_and_keeps_the_outputs(flatbuffers, mode):
+    model_bytes = flatbuffers[mode]
+    labels = "Anna\nBoris\nZoë".encode()
+    tagged = with_metadata(model_bytes, {"labels": labels, "empty": b""})
+    by_tensorflow = _metadata_read_by_tensorflow(tagged)
+    assert by_tensorflow == {**read_model(model_bytes).metadata(), "labels": labels, "empty": b""}
+    assert read_model(tagged).metadata() == by_tensorflow
+    assert read_model(tagged).op_names() == read_model(model_bytes).op_names()
+
+    clips = np.random.default_rng(1).uniform(-0.5, 0.5, (1, 4000)).astype(np.float32)
+    before, after = run_tflite(model_bytes, clips), run_tflite(tagged, clips)
+    for want, got in (
+        zip(before, after, strict=True) if isinstance(before, list) else [(before, after)]
+    ):
+        np.testing.assert_array_equal(got, want)  # the same weights and ops: bit for bit
+
+    renamed = with_metadata(tagged, {"labels": b"Chen"})
+    assert read_model(renamed).metadata() == {**by_tensorflow, "labels": b"Chen"}
+    assert len(renamed) < len(tagged)  # replaced, not added beside the old entry
+
+
+@pytest.mark.parametrize(
+    ("entries", "error", "message"),
+    [
+        ({"min_runtime_version": b"9.9"}, ValueError, "converter's own"),
+        ({"CONVERSION_METADATA": b""}, ValueError, "converter's own"),
+        ({"": b"x"}, ValueError, "non-empty name"),
+        ({3: b"x"}, TypeError, "names must be strings, got 3"),
+        ({"labels": "Anna"}, TypeError, "metadata 'labels' must be bytes, got str"),
+        ([("labels", b"Anna")], TypeError, "entries must map names to bytes, got list"),
+    ],
+)
+def test_with_metadata_rejects_bad_entries(flatbuffers, entries, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        with_metadata(flatbuffers["float32"], entries)
+
+
+def test_with_metadata_rejects_what_is_not_a_tflite_file():
+    with pytest.raises(ValueError, match="is not a TFLite flatbuffer"):
+        with_metadata(b"PK\x03\x04 a zip file, not a model", {"labels": b"Anna"})
 
 
 def _run_python(code: str, *args: str) -> subprocess.CompletedProcess:
@@ -118,6 +174,7 @@ def test_help_inspect_and_benchmark_do_not_import_tensorflow(flatbuffers, tmp_pa
     assert result.returncode == 0, result.stderr
     assert "loaded: []" in result.stdout
     assert "input  serving_default_inputs_0:0: shape [1, 4000] float32" in result.stdout
+    assert "metadata: min_runtime_version (16 bytes), CONVERSION_METADATA (" in result.stdout
     assert result.stderr == ""
 
 
@@ -136,3 +193,11 @@ def test_export_hides_tensorflow_logging_unless_verbose(tmp_path):
     )
     assert verbose.returncode == 0, verbose.stderr
     assert (tmp_path / "quiet.tflite").read_bytes() == (tmp_path / "verbose.tflite").read_bytes()
+
+
+def test_reader_rejects_metadata_outside_the_buffer_list(flatbuffers):
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffers["float32"]))
+    model.metadata[0].buffer = len(model.buffers) + 5
+    damaged = flatbuffer_utils.convert_object_to_bytearray(model)
+    with pytest.raises(ValueError, match=r"damaged TFLite flatbuffer \(metadata 'min_runtime"):
+        read_model(damaged)
