@@ -26,6 +26,8 @@ LABEL_SMOOTHING = 0.1  # of the room recipe's targets (train.train)
 # logit by at most this much.
 NO_ONE_LOGIT_STEP = 1.0
 RATE_BATCHES = 4  # of clips whose statistics set the rate in fit_no_one_column_on_clips
+# fit_no_one_column_on_clips looks this many batches into its examples for a row of noise alone.
+NOISE_CHECK_BATCHES = 50
 
 
 def learning_rate(arch: str, total_steps: int | None = None):
@@ -538,8 +540,9 @@ def fit_no_one_column_on_clips(
         to ``(batch, features)``. It is copied, not changed.
     examples : tf.data.Dataset
         Batches of ``(clips (batch, CLIP_SAMPLES), targets (batch, speakers))``
-        (``data.targets``), enough for the whole fit (a repeated dataset), some
-        rows of noise alone (targets summing to 0) among them.
+        (``data.targets``), enough for the whole fit (a repeated dataset), with
+        rows of noise alone (targets summing to 0) among them, at least one in
+        the first ``NOISE_CHECK_BATCHES`` batches.
     speaker_kernel, speaker_bias : np.ndarray
         The trained speaker layer's ``(features, speakers)`` kernel and
         ``(speakers,)`` bias.
@@ -554,7 +557,9 @@ def fit_no_one_column_on_clips(
     Raises
     ------
     ValueError
-        If ``statistics_of``, ``examples`` and the speaker layer do not fit together.
+        If ``statistics_of``, ``examples`` and the speaker layer do not fit
+        together, or the first ``NOISE_CHECK_BATCHES`` batches hold no row of
+        noise alone to fit no one on.
     """
     speaker_kernel = np.asarray(speaker_kernel, np.float32)
     speaker_bias = np.asarray(speaker_bias, np.float32)
@@ -575,6 +580,15 @@ def fit_no_one_column_on_clips(
             f"(batch, {speakers}) targets for a ({features}, {speakers}) speaker kernel "
             f"and ({speakers},) bias; got a model from {given[0]} to {given[1]} values, "
             f"clips {given[2]}, {given[3]} targets and a bias of {given[4]}"
+        )
+    noise_alone = (
+        bool(np.any(np.sum(targets, axis=1) < 0.5))
+        for _, targets in examples.take(NOISE_CHECK_BATCHES)
+    )
+    if not any(noise_alone):
+        raise ValueError(
+            f"examples has no row of noise alone (targets summing to 0) in its first "
+            f"{NOISE_CHECK_BATCHES} batches: the column would never learn no one"
         )
     frozen = keras.models.clone_model(statistics_of)
     frozen.set_weights(statistics_of.get_weights())

@@ -387,6 +387,16 @@ def test_fit_no_one_column_on_clips_names_what_does_not_fit():
         fit_no_one_column_on_clips(statistics_of, good, kernel, bias[:2])
 
 
+def test_fit_no_one_column_on_clips_needs_noise_alone_to_learn_from():
+    statistics_of = _toy_statistics_of()
+    kernel, bias = np.zeros((6, 3), np.float32), np.zeros(3, np.float32)
+    clips = np.zeros((64, CLIP_SAMPLES), np.float32)
+    speech = np.eye(3, dtype=np.float32)[np.arange(64) % 3]
+    only_speech = tf.data.Dataset.from_tensor_slices((clips, speech)).repeat().batch(8)
+    with pytest.raises(ValueError, match=r"no row of noise alone .* in its first 50 batches"):
+        fit_no_one_column_on_clips(statistics_of, only_speech, kernel, bias, verbose=0)
+
+
 @pytest.mark.parametrize("smoothing", [0.0, LABEL_SMOOTHING])
 def test_the_no_one_loss_is_the_cross_entropy_over_speakers_and_no_one(smoothing):
     model = build_model(4, label_smoothing=smoothing, no_one_output=True)
