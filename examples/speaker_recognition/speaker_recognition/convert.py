@@ -7,7 +7,8 @@ Usage::
 Writes ``model.tflite`` (float32), ``model_int8.tflite`` (classifier in int8,
 spela front end in float32), ``labels.txt`` and
 ``model.json`` (sample rate, clip length, input scaling, labels, whether the
-model has a no-one output, sizes), then
+model has a no-one output, sizes); both models also carry those facts, less
+the sizes, in a metadata entry named ``model.json`` (``FACTS_METADATA``). Then
 evaluates both TFLite models on the run's test split (up to ``train.REPORT_CLIPS`` clips,
 spread over it): accuracy, agreement with Keras, accuracy in the room
 conditions (``train.room_conditions``: the same degraded clips as the Keras
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import sys
 import time
@@ -34,6 +36,7 @@ from collections import Counter
 
 from speaker_recognition import (
     CLIP_SAMPLES,
+    FACTS_METADATA,
     PCM16_SCALE,
     SAMPLE_RATE,
     data,
@@ -93,17 +96,22 @@ def latency_ms(model_bytes: bytes, runs: int = 50) -> float:
 
 
 def model_facts(
-    labels: list[str], arch: str, sizes: dict[str, int], no_one_output: bool = False
+    labels: list[str],
+    arch: str,
+    sizes: dict[str, int] | None = None,
+    no_one_output: bool = False,
 ) -> dict:
     """The contents of ``model.json``: what an app needs to feed and read the model.
 
     ``no_one_output`` (``model.has_no_one_output``) is written as it is: where it
     is true, the probabilities sum to 1 minus the probability that no one speaks,
-    and the app may say so (its ``DecisionRule``).
+    and the app may say so (its ``DecisionRule``). ``sizes`` (bytes of each
+    exported file) is left out where it is ``None``, as in the facts each model
+    carries inside (``FACTS_METADATA``).
     """
     import spela
 
-    return {
+    facts = {
         "sample_rate": SAMPLE_RATE,
         "clip_samples": CLIP_SAMPLES,
         "input_scaling": "float = pcm16 / pcm16_scale",
@@ -116,6 +124,7 @@ def model_facts(
         "files": sizes,
         "spela_version": spela.__version__,
     }
+    return facts if sizes is not None else {k: v for k, v in facts.items() if k != "files"}
 
 
 def calibration_clips(clips: np.ndarray, noise_bank: np.ndarray, seed: int) -> np.ndarray:
@@ -160,7 +169,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
     # Here, not at module level: it imports TensorFlow, which the command line
     # imports only after parsing its arguments (commands.start_tensorflow).
     from speaker_recognition.model import frontend_layer_names, has_no_one_output
-    from spela.export import to_tflite
+    from spela.export import to_tflite, with_metadata
 
     run_dir = Path(run_dir)
     run = load_run(run_dir)
@@ -191,11 +200,17 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
                 float_layers=frontend_layer_names(model),
             ),
         }
+    no_one_output = has_no_one_output(model)
+    inside = model_facts(run["labels"], run["arch"], no_one_output=no_one_output)
+    exports = {
+        name: with_metadata(b, {FACTS_METADATA: json.dumps(inside).encode()})
+        for name, b in exports.items()
+    }
     for name, model_bytes in exports.items():
         write_bytes_atomically(out / name, model_bytes)
     data.write_labels(out / "labels.txt", run["labels"])
     sizes = {name: len(b) for name, b in exports.items()}
-    facts = model_facts(run["labels"], run["arch"], sizes, has_no_one_output(model))
+    facts = model_facts(run["labels"], run["arch"], sizes, no_one_output)
     write_json_atomically(out / "model.json", facts)
 
     test_noise = data.noise_windows(noises, "test")

@@ -103,10 +103,22 @@ def read_json_object(path: str | os.PathLike, describe: str = "") -> dict:
         Naming the file (after ``describe``, e.g. ``"model facts file "``), if
         it is not UTF-8 JSON or holds something other than an object.
     """
+    return parse_json_object(Path(path).read_bytes(), f"{describe}{path}")
+
+
+def parse_json_object(data: bytes, source: str) -> dict:
+    """The JSON object in the UTF-8 bytes ``data``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``source``, if ``data`` is not UTF-8 JSON or holds something
+        other than an object.
+    """
     try:
-        value = json.loads(Path(path).read_text(encoding="utf-8"))
+        value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{describe}{path} is not valid JSON ({error})") from None
+        raise ValueError(f"{source} is not valid JSON ({error})") from None
     if not isinstance(value, dict):
-        raise ValueError(f"{describe}{path} must hold a JSON object, got {type(value).__name__}")
+        raise ValueError(f"{source} must hold a JSON object, got {type(value).__name__}")
     return value

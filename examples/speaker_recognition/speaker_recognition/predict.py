@@ -10,8 +10,11 @@ Other sample rates are resampled to 16 kHz (with a notice). Labels are read from
 ``labels.txt`` beside the model. Where ``model.json`` beside it says the model
 has a no-one output, the probability that no one speaks (what the speakers'
 probabilities leave of 1) is printed too, and a file where it leads reads
-"no one speaking"; without ``model.json`` (a notice says so) the model is read
-as having none.
+"no one speaking". Where either file is missing, the facts the model carries
+inside (its ``model.json`` metadata entry, which ``convert`` writes) stand in
+for it; where the file and the model disagree, a notice says so and the file
+counts. A model with neither is read as having no no-one output (a notice
+says so) and needs ``labels.txt``.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from speaker_recognition import CLIP_SAMPLES, SAMPLE_RATE
+from speaker_recognition import CLIP_SAMPLES, FACTS_METADATA, SAMPLE_RATE
 from speaker_recognition.commands import add_verbose_option, command, start_tensorflow
-from speaker_recognition.files import read_json_object
+from speaker_recognition.files import parse_json_object, read_json_object
 from speaker_recognition.strangers import no_one_share
 from speaker_recognition.wavfile import AudioFileError, read_wav
 
@@ -59,12 +62,47 @@ def read_no_one_output(path: str | Path) -> bool:
     path = Path(path)
     if not path.is_file():
         return False
-    value = read_json_object(path, "model facts file ").get("no_one_output", False)
+    source = f"model facts file {path}"
+    return no_one_output_in(read_json_object(path, "model facts file "), source)
+
+
+def no_one_output_in(facts: dict, source: str) -> bool:
+    """``facts["no_one_output"]``, ``False`` where it is absent.
+
+    Raises
+    ------
+    ValueError
+        Naming ``source``, if the value is not ``true`` or ``false``.
+    """
+    value = facts.get("no_one_output", False)
     if not isinstance(value, bool):
-        raise ValueError(
-            f"model facts file {path}: 'no_one_output' must be true or false, got {value!r}"
-        )
+        raise ValueError(f"{source}: 'no_one_output' must be true or false, got {value!r}")
     return value
+
+
+def facts_inside(path: Path, model_bytes: bytes) -> dict:
+    """The facts a ``.tflite`` model carries in its ``model.json`` metadata; ``{}`` without.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if it is not a TFLite model, or the entry is not a
+        JSON object whose ``labels`` (where present) are a list of names.
+    """
+    from spela_tflite import read_model as read_flatbuffer
+
+    try:
+        entry = read_flatbuffer(model_bytes).metadata().get(FACTS_METADATA)
+    except ValueError as error:
+        raise ValueError(f"model file {path}: {error}") from None
+    if entry is None:
+        return {}
+    source = f"model file {path}: its {FACTS_METADATA} metadata"
+    facts = parse_json_object(entry, source)
+    labels = facts.get("labels", [""])
+    if not (isinstance(labels, list) and labels and all(isinstance(n, str) and n for n in labels)):
+        raise ValueError(f"{source}: 'labels' must be a list of names, got {labels!r}")
+    return facts
 
 
 def windows(samples: np.ndarray) -> np.ndarray:
@@ -84,20 +122,30 @@ def classify(model_bytes: bytes, samples: np.ndarray) -> np.ndarray:
     return tflite_probabilities(model_bytes, windows(samples)).mean(axis=0)
 
 
-def read_model(path: Path, label_count: int) -> bytes:
-    """The bytes of a ``.tflite`` speaker model, checked against the app's contract.
+def read_model(path: Path) -> bytes:
+    """The bytes of the ``.tflite`` file ``path``.
 
     Raises
     ------
     ValueError
-        Naming the file, if it is missing, not a TFLite model, or does not take
-        one 1-s clip ``(1, CLIP_SAMPLES)`` and give ``label_count`` probabilities.
+        Naming the file, if it is missing or a folder.
+    """
+    if not path.is_file():
+        raise ValueError(f"model file {path} " + ("is a folder" if path.is_dir() else "not found"))
+    return path.read_bytes()
+
+
+def check_model(path: Path, model_bytes: bytes, label_count: int) -> None:
+    """Check a speaker model against the app's contract.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if it is not a TFLite model, or does not take one 1-s
+        clip ``(1, CLIP_SAMPLES)`` and give ``label_count`` probabilities.
     """
     from spela.export import load_interpreter
 
-    if not path.is_file():
-        raise ValueError(f"model file {path} " + ("is a folder" if path.is_dir() else "not found"))
-    model_bytes = path.read_bytes()
     try:
         interpreter = load_interpreter(model_bytes)
     except ValueError as error:
@@ -108,9 +156,50 @@ def read_model(path: Path, label_count: int) -> bytes:
         raise ValueError(
             f"model file {path} takes {shapes[0]} and gives {shapes[1]}; a speaker model "
             f"takes [[1, {CLIP_SAMPLES}]] and gives [[1, {label_count}]] "
-            f"(one probability per name in labels.txt)"
+            f"(one probability per speaker name)"
         )
-    return model_bytes
+
+
+def model_labels(model_path: Path, inside: dict) -> list[str]:
+    """The speakers' names: ``labels.txt`` beside the model, else the model's own.
+
+    A notice is printed where both exist and differ.
+    """
+    path = model_path.parent / "labels.txt"
+    if "labels" in inside and not path.is_file():
+        return inside["labels"]
+    labels = read_labels(path)
+    if "labels" in inside and inside["labels"] != labels:
+        print(
+            f"note: {path} names {labels}, but {model_path} was exported with "
+            f"{inside['labels']}; the names of {path.name} are shown"
+        )
+    return labels
+
+
+def model_no_one_output(model_path: Path, inside: dict) -> bool:
+    """Whether the model has a no-one output: ``model.json`` beside it, else the model's own.
+
+    A notice is printed where both exist and differ, and where neither says.
+    """
+    path = model_path.parent / "model.json"
+    source = f"model file {model_path}: its {FACTS_METADATA} metadata"
+    if not path.is_file():
+        if "no_one_output" in inside:
+            return no_one_output_in(inside, source)
+        print(
+            f"note: no model.json beside {model_path}: read as a model without a no-one "
+            f"output (convert writes model.json beside the models it exports)"
+        )
+        return False
+    no_one_output = read_no_one_output(path)
+    if "no_one_output" in inside and no_one_output_in(inside, source) != no_one_output:
+        print(
+            f"note: {path} says no_one_output is {str(no_one_output).lower()}, but "
+            f"{model_path} was exported with {str(not no_one_output).lower()}; "
+            f"{path.name} counts"
+        )
+    return no_one_output
 
 
 @command
@@ -119,21 +208,21 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m speaker_recognition.predict",
         description="Print the speaker and class probabilities of each WAV file.",
     )
-    parser.add_argument("model", help="exported .tflite model (labels.txt beside it)")
+    parser.add_argument(
+        "model",
+        help="exported .tflite model (labels.txt and model.json beside it, or inside it "
+        "as convert writes them)",
+    )
     parser.add_argument("files", nargs="+", help="WAV files to classify")
     add_verbose_option(parser)
     args = parser.parse_args(argv)
     start_tensorflow(args)
     model_path = Path(args.model)
-    labels = read_labels(model_path.parent / "labels.txt")
-    model_bytes = read_model(model_path, len(labels))
-    facts_path = model_path.parent / "model.json"
-    no_one_output = read_no_one_output(facts_path)
-    if not facts_path.is_file():
-        print(
-            f"note: no model.json beside {model_path}: read as a model without a no-one "
-            f"output (convert writes model.json beside the models it exports)"
-        )
+    model_bytes = read_model(model_path)
+    inside = facts_inside(model_path, model_bytes)
+    labels = model_labels(model_path, inside)
+    check_model(model_path, model_bytes, len(labels))
+    no_one_output = model_no_one_output(model_path, inside)
     failures = 0
     for name in args.files:
         try:

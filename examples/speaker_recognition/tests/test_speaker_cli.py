@@ -13,7 +13,8 @@ import scipy.io.wavfile
 
 from speaker_recognition import convert, demo, predict, synthetic, train
 from speaker_recognition.wavfile import write_wav
-from spela.export import load_keras_model, to_tflite
+from spela.export import load_keras_model, to_tflite, with_metadata
+from spela_tflite import read_model
 
 LOADED_MODULES = "print('loaded:', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
 
@@ -280,6 +281,11 @@ def test_convert_and_predict(trained_run, tmp_path, capsys):
     assert facts["sample_rate"] == 16000 and facts["clip_samples"] == 16000
     assert facts["pcm16_scale"] == 32768.0
     assert facts["labels"] == (export / "labels.txt").read_text().split()
+    for name, size in facts["files"].items():
+        model_bytes = (export / name).read_bytes()
+        assert len(model_bytes) == size
+        inside = json.loads(read_model(model_bytes).metadata()["model.json"])
+        assert inside == {key: value for key, value in facts.items() if key != "files"}
     capsys.readouterr()
 
     clip = data_dir / "Boris" / "35.wav"
@@ -305,6 +311,16 @@ def test_convert_and_predict(trained_run, tmp_path, capsys):
     assert all(any(v.name in line.split(":")[1] for v in synthetic.VOICES) for line in lines)
     assert all(", no one speaking 0." in line for line in lines)
 
+    # The int8 model copied alone reads its names and its no-one output from inside.
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "model_int8.tflite").write_bytes((export / "model_int8.tflite").read_bytes())
+    with_files = predict.main([str(export / "model_int8.tflite"), str(clip)])
+    expected = capsys.readouterr().out
+    assert predict.main([str(alone / "model_int8.tflite"), str(clip)]) == with_files == 0
+    assert capsys.readouterr().out == expected
+    assert ", no one speaking 0." in expected
+
 
 def _fixed_model(shares):
     """A Keras model of 1-s clips whose softmax gives ``shares`` whatever it hears."""
@@ -319,36 +335,73 @@ def _fixed_model(shares):
     return inputs, softmax
 
 
-@pytest.mark.parametrize("facts", ["no_one", "speakers_only", "absent"])
-def test_predict_names_no_one_where_a_no_one_model_leaves_most_to_no_one(tmp_path, capsys, facts):
+@pytest.mark.parametrize(
+    "beside, inside, notes",
+    [
+        ("no_one", None, []),
+        ("speakers_only", None, []),
+        (None, None, ["no_model_json"]),
+        (None, "no_one", []),  # the model's own facts stand in for both files
+        (None, "speakers_only", []),
+        ("speakers_only", "no_one", ["no_one_differs"]),  # the file beside counts
+    ],
+)
+def test_predict_names_no_one_where_a_no_one_model_leaves_most_to_no_one(
+    tmp_path, capsys, beside, inside, notes
+):
     inputs, softmax = _fixed_model([0.15, 0.05, 0.8])
     model = keras.Model(inputs, softmax[:, :2])  # speakers A and B; no one gets 0.8
     export = tmp_path / "export"
     export.mkdir()
-    (export / "model.tflite").write_bytes(to_tflite(model))
-    (export / "labels.txt").write_text("A\nB\n")
-    if facts != "absent":
-        written = convert.model_facts(["A", "B"], "small_cnn", {}, facts == "no_one")
+    model_bytes = to_tflite(model)
+    if inside is not None:
+        facts = convert.model_facts(["A", "B"], "small_cnn", no_one_output=inside == "no_one")
+        model_bytes = with_metadata(model_bytes, {"model.json": json.dumps(facts).encode()})
+    (export / "model.tflite").write_bytes(model_bytes)
+    if inside is None:
+        (export / "labels.txt").write_text("A\nB\n")
+    if beside is not None:
+        written = convert.model_facts(["A", "B"], "small_cnn", {}, beside == "no_one")
         (export / "model.json").write_text(json.dumps(written))
     clip = tmp_path / "clip.wav"
     write_wav(clip, np.zeros(16000), 16000)
     assert predict.main([str(export / "model.tflite"), str(clip)]) == 0
-    *notes, line = capsys.readouterr().out.splitlines()
-    # Without model.json the model is read as speakers only, and a notice says so.
-    assert notes == (
-        [
-            f"note: no model.json beside {export / 'model.tflite'}: read as a model without "
-            "a no-one output (convert writes model.json beside the models it exports)"
-        ]
-        if facts == "absent"
-        else []
-    )
-    if facts == "no_one":
+    *printed, line = capsys.readouterr().out.splitlines()
+    model_path, facts_path = export / "model.tflite", export / "model.json"
+    expected = {
+        # Without model.json the model is read as speakers only, and a notice says so.
+        "no_model_json": f"note: no model.json beside {model_path}: read as a model without "
+        "a no-one output (convert writes model.json beside the models it exports)",
+        "no_one_differs": f"note: {facts_path} says no_one_output is false, but {model_path} "
+        "was exported with true; model.json counts",
+    }
+    assert printed == [expected[note] for note in notes]
+    if (beside or inside) == "no_one":
         assert line.endswith(
             "no one speaking (80.0%, 1.0 s) [A 0.150, B 0.050, no one speaking 0.800]"
         )
     else:
         assert line.endswith("A (15.0%, 1.0 s) [A 0.150, B 0.050]")
+
+
+def test_predict_shows_the_names_of_labels_txt_and_says_where_the_model_differs(tmp_path, capsys):
+    inputs, softmax = _fixed_model([0.15, 0.85])
+    model_bytes = to_tflite(keras.Model(inputs, softmax))
+    facts = convert.model_facts(["Anna", "Boris"], "small_cnn", no_one_output=False)
+    (tmp_path / "model.tflite").write_bytes(
+        with_metadata(model_bytes, {"model.json": json.dumps(facts).encode()})
+    )
+    (tmp_path / "labels.txt").write_text("Chen\nDara\n")
+    clip = tmp_path / "clip.wav"
+    write_wav(clip, np.zeros(16000), 16000)
+    assert predict.main([str(tmp_path / "model.tflite"), str(clip)]) == 0
+    note, line = capsys.readouterr().out.splitlines()
+    assert note == (
+        f"note: {tmp_path / 'labels.txt'} names ['Chen', 'Dara'], but "
+        f"{tmp_path / 'model.tflite'} was exported with ['Anna', 'Boris']; "
+        "the names of labels.txt are shown"
+    )
+    assert line.endswith("Dara (85.0%, 1.0 s) [Chen 0.150, Dara 0.850]")
 
 
 @pytest.mark.slow

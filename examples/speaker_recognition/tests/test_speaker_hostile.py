@@ -27,7 +27,7 @@ import spela
 from speaker_recognition import CLIP_SAMPLES, convert, data, predict, synthetic, train, wavfile
 from speaker_recognition.files import new_file_permissions, write_bytes_atomically
 from speaker_recognition.wavfile import AudioFileError, read_wav
-from spela.export import to_tflite
+from spela.export import to_tflite, with_metadata
 
 EXAMPLE = Path(__file__).resolve().parents[1]
 
@@ -263,6 +263,31 @@ def test_predict_names_a_damaged_model_json(tmp_path, fake_run, capsys, facts, p
     assert predict.main([str(export / "model.tflite"), str(clip)]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith(f"error: model facts file {export / 'model.json'}")
+    assert problem in captured.err and captured.err.count("\n") == 1, captured.err
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize(
+    "entry, problem",
+    [
+        (b"{not json", "is not valid JSON"),
+        (b"\xff\xfe", "is not valid JSON"),
+        (b"[1, 2]", "must hold a JSON object, got list"),
+        (b'{"labels": "A B C"}', "'labels' must be a list of names, got 'A B C'"),
+        (b'{"labels": []}', "'labels' must be a list of names, got []"),
+        (b'{"labels": ["A", 3, "C"]}', "'labels' must be a list of names"),
+        (b'{"labels": ["A", "B", "C"], "no_one_output": 1}', "must be true or false, got 1"),
+    ],
+)
+def test_predict_names_damaged_facts_inside_a_model(tmp_path, fake_run, capsys, entry, problem):
+    _, model = fake_run
+    model_path = tmp_path / "model.tflite"
+    model_path.write_bytes(with_metadata(to_tflite(model), {"model.json": entry}))
+    clip = tmp_path / "clip.wav"
+    scipy.io.wavfile.write(clip, 16000, np.zeros(CLIP_SAMPLES, np.int16))
+    assert predict.main([str(model_path), str(clip)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: model file {model_path}: its model.json metadata")
     assert problem in captured.err and captured.err.count("\n") == 1, captured.err
     assert captured.out == ""
 
