@@ -127,6 +127,17 @@ def model_facts(
     return facts if sizes is not None else {k: v for k, v in facts.items() if k != "files"}
 
 
+def with_facts_inside(model_bytes: bytes, facts: dict) -> bytes:
+    """``model_bytes`` carrying ``facts`` as its ``FACTS_METADATA`` entry (compact JSON).
+
+    ``facts`` is ``model_facts`` without sizes: a file cannot hold its own size.
+    The model's ops and weights are unchanged (``spela.export.with_metadata``).
+    """
+    from spela.export import with_metadata
+
+    return with_metadata(model_bytes, {FACTS_METADATA: json.dumps(facts).encode()})
+
+
 def calibration_clips(clips: np.ndarray, noise_bank: np.ndarray, seed: int) -> np.ndarray:
     """The int8 calibration set: half of ``clips`` as they are, half under noise.
 
@@ -169,7 +180,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
     # Here, not at module level: it imports TensorFlow, which the command line
     # imports only after parsing its arguments (commands.start_tensorflow).
     from speaker_recognition.model import frontend_layer_names, has_no_one_output
-    from spela.export import to_tflite, with_metadata
+    from spela.export import to_tflite
 
     run_dir = Path(run_dir)
     run = load_run(run_dir)
@@ -202,10 +213,7 @@ def convert(run_dir: str | Path, out: str | Path | None = None, verbose: bool = 
         }
     no_one_output = has_no_one_output(model)
     inside = model_facts(run["labels"], run["arch"], no_one_output=no_one_output)
-    exports = {
-        name: with_metadata(b, {FACTS_METADATA: json.dumps(inside).encode()})
-        for name, b in exports.items()
-    }
+    exports = {name: with_facts_inside(b, inside) for name, b in exports.items()}
     for name, model_bytes in exports.items():
         write_bytes_atomically(out / name, model_bytes)
     data.write_labels(out / "labels.txt", run["labels"])

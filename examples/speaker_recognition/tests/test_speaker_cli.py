@@ -13,7 +13,7 @@ import scipy.io.wavfile
 
 from speaker_recognition import convert, demo, predict, synthetic, train
 from speaker_recognition.wavfile import write_wav
-from spela.export import load_keras_model, to_tflite, with_metadata
+from spela.export import load_keras_model, to_tflite
 from spela_tflite import read_model
 
 LOADED_MODULES = "print('loaded:', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
@@ -356,7 +356,7 @@ def test_predict_names_no_one_where_a_no_one_model_leaves_most_to_no_one(
     model_bytes = to_tflite(model)
     if inside is not None:
         facts = convert.model_facts(["A", "B"], "small_cnn", no_one_output=inside == "no_one")
-        model_bytes = with_metadata(model_bytes, {"model.json": json.dumps(facts).encode()})
+        model_bytes = convert.with_facts_inside(model_bytes, facts)
     (export / "model.tflite").write_bytes(model_bytes)
     if inside is None:
         (export / "labels.txt").write_text("A\nB\n")
@@ -388,9 +388,7 @@ def test_predict_shows_the_names_of_labels_txt_and_says_where_the_model_differs(
     inputs, softmax = _fixed_model([0.15, 0.85])
     model_bytes = to_tflite(keras.Model(inputs, softmax))
     facts = convert.model_facts(["Anna", "Boris"], "small_cnn", no_one_output=False)
-    (tmp_path / "model.tflite").write_bytes(
-        with_metadata(model_bytes, {"model.json": json.dumps(facts).encode()})
-    )
+    (tmp_path / "model.tflite").write_bytes(convert.with_facts_inside(model_bytes, facts))
     (tmp_path / "labels.txt").write_text("Chen\nDara\n")
     clip = tmp_path / "clip.wav"
     write_wav(clip, np.zeros(16000), 16000)

@@ -1,6 +1,6 @@
 package org.spela.speaker.core
 
-/** `model.json` or `labels.txt` content the app cannot use; the message names the field. */
+/** `model.json`, `labels.txt` or model file content the app cannot use; the message names the field. */
 class ModelFormatException(message: String) : Exception(message)
 
 /**
@@ -27,7 +27,39 @@ class ModelFacts(
         }
     }
 
+    /**
+     * Throws where the model file carries facts of its own (the `model.json` metadata entry that the
+     * export writes) that differ from these, as when a model was copied without its `model.json`.
+     * A model without that entry (an older export) passes.
+     *
+     * @param modelBytes the `.tflite` file's bytes
+     * @param modelName the file's name, for messages
+     */
+    fun checkModel(modelBytes: ByteArray, modelName: String) {
+        val entry = TfliteMetadata.read(modelBytes, modelName)[FACTS_METADATA] ?: return
+        val inside = try {
+            parse(String(entry, Charsets.UTF_8))
+        } catch (error: ModelFormatException) {
+            throw ModelFormatException("$modelName's $FACTS_METADATA metadata: ${error.message}")
+        }
+        val differences = listOf(
+            Triple("sample_rate", inside.sampleRate, sampleRate),
+            Triple("clip_samples", inside.clipSamples, clipSamples),
+            Triple("pcm16_scale", inside.pcm16Scale, pcm16Scale),
+            Triple("labels", inside.labels, labels),
+            Triple("no_one_output", inside.noOneOutput, noOneOutput)
+        ).filter { it.second != it.third }
+        if (differences.isNotEmpty()) {
+            val exported = differences.joinToString(", ") { "${it.first} ${it.second}" }
+            val said = differences.joinToString(", ") { "${it.first} ${it.third}" }
+            throw ModelFormatException("$modelName was exported with $exported, but model.json says $said")
+        }
+    }
+
     companion object {
+        /** The metadata entry of an exported `.tflite` that holds its `model.json` facts. */
+        const val FACTS_METADATA = "model.json"
+
         fun parse(text: String): ModelFacts {
             val root = try {
                 Json.parse(text)

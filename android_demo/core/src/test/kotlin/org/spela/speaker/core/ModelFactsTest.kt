@@ -73,4 +73,17 @@ class ModelFactsTest {
             assertTrue(error.message!!.contains("repeats"))
         }
     }
+
+    @Test
+    fun aModelFileThatIsNotTfliteIsRefusedByName() {
+        val facts = ModelFacts.parse(valid)
+        for (bytes in listOf(ByteArray(0), "PK\u0003\u0004 a zip file".toByteArray())) {
+            try {
+                facts.checkModel(bytes, "model.tflite")
+                fail("expected an error for ${bytes.size} bytes")
+            } catch (error: ModelFormatException) {
+                assertEquals("model.tflite is not a TFLite model (no 'TFL3' identifier at byte 4)", error.message)
+            }
+        }
+    }
 }
