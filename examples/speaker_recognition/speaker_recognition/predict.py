@@ -99,8 +99,9 @@ def facts_inside(path: Path, model_bytes: bytes) -> dict:
         return {}
     source = f"model file {path}: its {FACTS_METADATA} metadata"
     facts = parse_json_object(entry, source)
-    labels = facts.get("labels", [""])
-    if not (isinstance(labels, list) and labels and all(isinstance(n, str) and n for n in labels)):
+    labels = facts.get("labels")
+    names = isinstance(labels, list) and labels and all(isinstance(n, str) and n for n in labels)
+    if "labels" in facts and not names:
         raise ValueError(f"{source}: 'labels' must be a list of names, got {labels!r}")
     return facts
 

@@ -292,6 +292,19 @@ def test_predict_names_damaged_facts_inside_a_model(tmp_path, fake_run, capsys, 
     assert captured.out == ""
 
 
+def test_predict_takes_facts_inside_a_model_that_name_no_labels(tmp_path, fake_run, capsys):
+    _, model = fake_run
+    model_path = tmp_path / "model.tflite"
+    inside = {"model.json": b'{"no_one_output": false}'}
+    model_path.write_bytes(with_metadata(to_tflite(model), inside))
+    (tmp_path / "labels.txt").write_text("A\nB\nC\n")
+    clip = tmp_path / "clip.wav"
+    scipy.io.wavfile.write(clip, 16000, np.zeros(CLIP_SAMPLES, np.int16))
+    assert predict.main([str(model_path), str(clip)]) == 0
+    (line,) = capsys.readouterr().out.splitlines()  # no notice: the model says it has no no-one
+    assert line.startswith(f"{clip}: ") and "[A 0." in line and "no one" not in line
+
+
 @pytest.mark.parametrize("target", ["under_a_file", "unwritable"])
 def test_synthetic_output_paths(tmp_path, capsys, target):
     (tmp_path / "file").write_text("x")
