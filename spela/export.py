@@ -346,18 +346,23 @@ def with_metadata(model_bytes: bytes, entries: Mapping[str, bytes]) -> bytes:
             raise TypeError(f"metadata {name!r} must be bytes, got {type(content).__name__}")
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
     model.metadata = model.metadata or []
-    indices = {entry.name.decode("utf-8", "replace"): entry.buffer for entry in model.metadata}
+    existing = {entry.name.decode("utf-8", "replace"): entry for entry in model.metadata}
+    # Buffer 0 is the empty buffer of every computed tensor; a damaged file may point an
+    # entry at it or at a tensor's weights, which must not be overwritten.
+    tensor_buffers = {0} | {t.buffer for graph in model.subgraphs for t in graph.tensors or ()}
     for name, content in entries.items():
         buffer = schema.BufferT()
         buffer.data = np.frombuffer(bytes(content), np.uint8)
-        if name in indices:
-            model.buffers[indices[name]] = buffer
+        entry = existing.get(name)
+        if entry is not None and entry.buffer not in tensor_buffers:
+            model.buffers[entry.buffer] = buffer
             continue
         model.buffers.append(buffer)
-        entry = schema.MetadataT()
-        entry.name = name.encode("utf-8")
+        if entry is None:
+            entry = schema.MetadataT()
+            entry.name = name.encode("utf-8")
+            model.metadata.append(entry)
         entry.buffer = len(model.buffers) - 1
-        model.metadata.append(entry)
     return flatbuffer_utils.convert_object_to_bytearray(model)
 
 

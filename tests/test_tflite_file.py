@@ -140,6 +140,24 @@ def test_with_metadata_rejects_bad_entries(flatbuffers, entries, error, message)
         with_metadata(flatbuffers["float32"], entries)
 
 
+def test_with_metadata_leaves_weights_an_entry_wrongly_points_at(flatbuffers):
+    model_bytes = flatbuffers["float32"]
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(with_metadata(model_bytes, {})))
+    weights = next(t.buffer for t in model.subgraphs[0].tensors if t.buffer > 0)
+    for target in (0, weights):  # the empty buffer of computed tensors, and a weight's
+        entry = schema.MetadataT()
+        entry.name, entry.buffer = b"labels", target
+        model.metadata = [*model.metadata[:2], entry]
+        damaged = flatbuffer_utils.convert_object_to_bytearray(model)
+        repaired = with_metadata(damaged, {"labels": b"Anna"})
+        assert read_model(repaired).metadata()["labels"] == b"Anna"
+        clips = np.random.default_rng(2).uniform(-0.5, 0.5, (1, 4000)).astype(np.float32)
+        for want, got in zip(
+            run_tflite(model_bytes, clips), run_tflite(repaired, clips), strict=True
+        ):
+            np.testing.assert_array_equal(got, want)
+
+
 def test_with_metadata_rejects_what_is_not_a_tflite_file():
     with pytest.raises(ValueError, match="is not a TFLite flatbuffer"):
         with_metadata(b"PK\x03\x04 a zip file, not a model", {"labels": b"Anna"})
