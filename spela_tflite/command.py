@@ -116,6 +116,7 @@ def _export(args) -> None:
     representative = None
     if args.representative is not None:
         representative = _load_representative(args.representative)
+    metadata = dict(_metadata_entry(given) for given in args.metadata)
     with tensorflow_quietly(args.verbose):
         from spela.export import load_keras_model, to_tflite
 
@@ -126,8 +127,20 @@ def _export(args) -> None:
             representative_data=representative,
             batch_size=args.batch_size,
         )
+        if metadata:
+            from spela.export import with_metadata
+
+            model_bytes = with_metadata(model_bytes, metadata)
     _write_atomically(Path(args.out), model_bytes)
     print(f"wrote {args.out} ({len(model_bytes) / 1024:.1f} KiB, quantize={args.quantize})")
+
+
+def _metadata_entry(given: str) -> tuple[str, bytes]:
+    """``(name, bytes of the file)`` from a ``--metadata NAME=FILE`` argument."""
+    name, separator, path = given.partition("=")
+    if not separator or not name or not path:
+        raise CommandError(f"--metadata {given!r} must be NAME=FILE, e.g. labels=labels.txt")
+    return name, _existing_file(path, f"--metadata {name} file").read_bytes()
 
 
 def _benchmark(args) -> None:
@@ -222,6 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_integer_at_least(1),
         default=1,
         help="fixed batch size of the exported graph (default 1)",
+    )
+    export.add_argument(
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="store FILE's bytes in the model as the metadata entry NAME (repeatable; "
+        "spela inspect lists them)",
     )
     export.set_defaults(handler=_export)
 

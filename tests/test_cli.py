@@ -13,6 +13,7 @@ import pytest
 
 import spela
 from spela.export import run_tflite
+from spela_tflite import read_model
 from spela_tflite.command import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,31 @@ def test_export_inspect_benchmark(saved_model, tmp_path, capsys):
     assert "FULLY_CONNECTED" in printed and "shape [1, 2000]" in printed
     assert "median" in printed and "quantize=int8" in printed
     assert [p.name for p in out.parent.iterdir()] == ["front.tflite"]  # no temporary left
+
+
+def test_export_stores_metadata_files(saved_model, tmp_path, capsys):
+    path, _ = saved_model
+    labels = tmp_path / "labels.txt"
+    labels.write_text("Anna\nBoris\n")
+    out = tmp_path / "tagged.tflite"
+    argv = ["export", str(path), str(out), "--metadata", f"labels={labels}"]
+    assert main([*argv, "--metadata", f"readme={labels}"]) == 0
+    entries = read_model(out.read_bytes()).metadata()
+    assert entries["labels"] == entries["readme"] == b"Anna\nBoris\n"
+    assert main(["inspect", str(out)]) == 0
+    assert "labels (11 bytes), readme (11 bytes)" in capsys.readouterr().out
+
+    for given, message in (
+        ("labels", "--metadata 'labels' must be NAME=FILE"),
+        (f"={labels}", "must be NAME=FILE"),
+        (f"labels={tmp_path / 'missing.txt'}", "--metadata labels file"),
+        (f"min_runtime_version={labels}", "is not allowed"),
+    ):
+        bad = tmp_path / "bad.tflite"
+        assert main(["export", str(path), str(bad), "--metadata", given]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("spela: error: ") and message in err and err.count("\n") == 1
+        assert not bad.exists()
 
 
 def test_errors_are_clear(saved_model, tmp_path, capsys):
