@@ -362,6 +362,7 @@ def _route_error(family, got, want) -> float:
 
 
 FLOAT16_DB_FLOOR = 70.0  # dB under each clip's peak; see _comparable
+FLOAT32_DB_FLOOR = 90.0
 
 
 def _in_decibels(family, own) -> bool:
@@ -371,13 +372,18 @@ def _in_decibels(family, own) -> bool:
 def _comparable(family, own, precision, got, want):
     """``(got, want)`` as the route's precision can match them.
 
-    Per-bin dB outputs of a float16 export are held at ``FLOAT16_DB_FLOOR`` under
-    each clip's peak, both of them: below it the float16 constants' rounding
-    outweighs the bin itself, and a bin of random noise can lie arbitrarily deep.
+    dB outputs are held at a floor under each clip's peak, both of them: below
+    it the rounding of the DFT's sums outweighs the bin itself, and a bin of
+    random noise can lie arbitrarily deep. float32 sums round to about 1e-7 of
+    the frame's peak magnitude (a bin 115 dB under its clip's peak came out
+    0.24 dB off, where 90 dB under gives about 0.01), hence ``FLOAT32_DB_FLOOR``;
+    float16's constants keep 11 bits, hence ``FLOAT16_DB_FLOOR``. Without
+    ``top_db``, ``amin`` puts bins as deep as 100 dB under ``ref``.
     """
-    if precision != "float16" or not _in_decibels(family, own):
+    floors = {"float32": FLOAT32_DB_FLOOR, "float16": FLOAT16_DB_FLOOR}
+    if precision not in floors or not _in_decibels(family, own):
         return got, want
-    floor = want.max(axis=tuple(range(1, want.ndim)), keepdims=True) - FLOAT16_DB_FLOOR
+    floor = want.max(axis=tuple(range(1, want.ndim)), keepdims=True) - floors[precision]
     return np.maximum(got, floor), np.maximum(want, floor)
 
 
@@ -396,8 +402,8 @@ def _route_bound(family, own, precision) -> float | None:
     """
     decibels = _in_decibels(family, own)
     if precision == "float32":
-        # Per-bin dB reaches 80 dB under the peak, where float32 rounding of a bin's
-        # power shows as about 0.01 dB (1.2e-4 of the range seen).
+        # dB outputs are compared to FLOAT32_DB_FLOOR under the peak, where float32
+        # rounding of a bin's power shows as about 0.01 dB (1.1e-4 of the range seen).
         return 1e-3 if decibels else 2e-4
     if precision == "float16":
         return 0.25 if decibels else 3e-3
@@ -448,6 +454,26 @@ def _routes(model, clips, tmp_path, rfft):
         False,
     ),
     seed=944,
+)
+# The Nyquist bin of a 64-point Hann window 115.5 dB under its clip's peak (no top_db),
+# where the factored DFT's float32 sums gave -95.19 dB for librosa's -94.94.
+@example(
+    config=(
+        "decibel",
+        {
+            "n_fft": 64,
+            "hop_length": None,
+            "win_length": None,
+            "window": "hann",
+            "center": False,
+            "pad_mode": "reflect",
+            "backend": "factored",
+        },
+        {"power": 2.0, "ref": 1.0, "top_db": None},
+        649,
+        False,
+    ),
+    seed=362,
 )
 def test_route_matrix(tmp_path_factory, record_error, config, seed):
     family, stft, own, samples, silent = config
