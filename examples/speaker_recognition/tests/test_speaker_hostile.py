@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -223,7 +224,7 @@ def test_convert_names_damaged_run_files(tmp_path, fake_run, capsys, run_json, b
     assert convert.main([str(run)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1, err
-    assert __import__("re").search(problem, err), err
+    assert re.search(problem, err), err
     assert not (run / "export").exists()
 
 
@@ -302,7 +303,8 @@ def test_predict_takes_facts_inside_a_model_that_name_no_labels(tmp_path, fake_r
     scipy.io.wavfile.write(clip, 16000, np.zeros(CLIP_SAMPLES, np.int16))
     assert predict.main([str(model_path), str(clip)]) == 0
     (line,) = capsys.readouterr().out.splitlines()  # no notice: the model says it has no no-one
-    assert line.startswith(f"{clip}: ") and "[A 0." in line and "no one" not in line
+    assert line.startswith(f"{clip}: ")
+    assert re.search(r"\[A [01]\.\d{3}, B [01]\.\d{3}, C [01]\.\d{3}\]$", line), line
 
 
 @pytest.mark.parametrize("target", ["under_a_file", "unwritable"])
