@@ -93,6 +93,17 @@ def _load_representative(path: str):
 
 def _inspect(args) -> None:
     model_bytes, model = _read_model(args.model)
+    if args.metadata is not None:
+        entries = model.metadata()
+        if args.metadata not in entries:
+            raise CommandError(
+                f"model file {args.model!r} has no metadata entry {args.metadata!r}; "
+                f"it has {sorted(entries)}"
+            )
+        sys.stdout.flush()
+        sys.stdout.buffer.write(entries[args.metadata])
+        sys.stdout.buffer.flush()
+        return
     graph = model.subgraphs[0]
     for kind, indices in (("input", graph.inputs), ("output", graph.outputs)):
         for tensor in (graph.tensors[i] for i in indices):
@@ -206,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     inspect = commands.add_parser("inspect", help="list a .tflite model's inputs, outputs, ops")
     inspect.add_argument("model", help="path of a .tflite file")
+    inspect.add_argument(
+        "--metadata",
+        default=None,
+        metavar="NAME",
+        help="write the bytes of the metadata entry NAME to standard output instead",
+    )
     inspect.set_defaults(handler=_inspect)
 
     logging = argparse.ArgumentParser(add_help=False)

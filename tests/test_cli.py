@@ -72,6 +72,15 @@ def test_export_stores_metadata_files(saved_model, tmp_path, capsys):
     assert entries["labels"] == entries["readme"] == b"Anna\nBoris\n"
     assert main(["inspect", str(out)]) == 0
     assert "labels (11 bytes), readme (11 bytes)" in capsys.readouterr().out
+    command = [sys.executable, "-m", "spela_tflite.command", "inspect", str(out)]
+    shown = subprocess.run([*command, "--metadata", "labels"], capture_output=True, timeout=120)
+    assert shown.returncode == 0 and shown.stdout == b"Anna\nBoris\n", shown.stderr
+    missing = subprocess.run([*command, "--metadata", "names"], capture_output=True, text=True)
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr == (
+        f"spela: error: model file {str(out)!r} has no metadata entry 'names'; it has "
+        "['CONVERSION_METADATA', 'labels', 'min_runtime_version', 'readme']\n"
+    )
 
     for given, message in (
         ("labels", "--metadata 'labels' must be NAME=FILE"),
