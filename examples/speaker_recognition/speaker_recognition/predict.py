@@ -87,7 +87,8 @@ def facts_inside(path: Path, model_bytes: bytes) -> dict:
     ------
     ValueError
         Naming the file, if it is not a TFLite model, or the entry is not a
-        JSON object whose ``labels`` (where present) are a list of names.
+        JSON object whose ``labels`` (where present) are a list of names and
+        whose ``no_one_output`` (where present) is ``true`` or ``false``.
     """
     from spela_tflite import read_model as read_flatbuffer
 
@@ -103,6 +104,7 @@ def facts_inside(path: Path, model_bytes: bytes) -> dict:
     names = isinstance(labels, list) and labels and all(isinstance(n, str) and n for n in labels)
     if "labels" in facts and not names:
         raise ValueError(f"{source}: 'labels' must be a list of names, got {labels!r}")
+    no_one_output_in(facts, source)
     return facts
 
 
@@ -181,20 +183,21 @@ def model_labels(model_path: Path, inside: dict) -> list[str]:
 def model_no_one_output(model_path: Path, inside: dict) -> bool:
     """Whether the model has a no-one output: ``model.json`` beside it, else the model's own.
 
+    ``inside`` is ``facts_inside``'s, already checked.
+
     A notice is printed where both exist and differ, and where neither says.
     """
     path = model_path.parent / "model.json"
-    source = f"model file {model_path}: its {FACTS_METADATA} metadata"
     if not path.is_file():
         if "no_one_output" in inside:
-            return no_one_output_in(inside, source)
+            return inside["no_one_output"]
         print(
             f"note: no model.json beside {model_path}: read as a model without a no-one "
             f"output (convert writes model.json beside the models it exports)"
         )
         return False
     no_one_output = read_no_one_output(path)
-    if "no_one_output" in inside and no_one_output_in(inside, source) != no_one_output:
+    if "no_one_output" in inside and inside["no_one_output"] != no_one_output:
         print(
             f"note: {path} says no_one_output is {str(no_one_output).lower()}, but "
             f"{model_path} was exported with {str(not no_one_output).lower()}; "
