@@ -303,22 +303,37 @@ def epoch_report(
     return EpochReport()
 
 
-def room_predictions(
-    probabilities_of: Callable[[np.ndarray], np.ndarray], clips, labels, noise_bank, seed: int
-) -> dict[str, dict[str, np.ndarray]]:
-    """Predicted speakers per room condition and SNR (dB), ``{condition: {"clean" | "20": ...}}``.
+def room_test_copies(
+    clips: np.ndarray, labels: np.ndarray, noise_bank: np.ndarray, seed: int
+) -> Callable[[str, float], np.ndarray]:
+    """The report's degraded copies of the test clips, one condition and SNR at a time.
 
     White noise is drawn here; noise files are ``noise_bank`` (held-out windows);
     babble is 1-4 other test clips of other speakers; "babble + room" is babble,
     then a held-out room impulse response and phone channel on the mixture.
-    ``probabilities_of`` maps ``(n, CLIP_SAMPLES)`` clips to ``(n, speakers)``
-    probabilities (a Keras model through ``predict``, or a TFLite model), so
-    every export is measured on the same degraded clips. Each entry is the
-    ``(n,)`` integer labels predicted for ``clips`` ``(n, CLIP_SAMPLES)`` in
-    that condition; "clean" is the clips as they are, in every condition.
+    Every call with the same arguments gives the same copies, so a Keras model,
+    its TFLite exports and any analysis of them see the same degraded clips.
+
+    Parameters
+    ----------
+    clips : np.ndarray
+        ``(n, CLIP_SAMPLES)`` float32 test clips.
+    labels : np.ndarray
+        ``(n,)`` integer speakers of ``clips`` (babble is drawn from other speakers).
+    noise_bank : np.ndarray
+        ``(m, CLIP_SAMPLES)`` held-out noise windows (``m`` may be 0 when no
+        condition asks for noise files).
+    seed : int
+        The run's seed.
+
+    Returns
+    -------
+    callable
+        ``degraded(condition, snr_db)``: the ``(n, CLIP_SAMPLES)`` float32 copy of
+        ``clips`` in one of ``ROOM_CONDITIONS`` at ``snr_db`` dB, a new array
+        each call.
     """
     rng = np.random.default_rng(seed + 7)
-    clean = probabilities_of(clips).argmax(1)
     white = np.empty(clips.shape, np.float32)
     for start in range(0, len(clips), room.DEGRADE_CHUNK):
         # Drawn a chunk at a time (the same numbers as in one draw), so no float64
@@ -331,15 +346,34 @@ def room_predictions(
     picks = rng.integers(TEST_ROOMS, size=len(clips))
     each_clip = np.arange(len(clips))
 
-    def degraded(condition: str, snr: float) -> np.ndarray:
+    def degraded(condition: str, snr_db: float) -> np.ndarray:
+        if condition not in ROOM_CONDITIONS:
+            raise ValueError(f"condition must be one of {ROOM_CONDITIONS}, got {condition!r}")
         if condition == "noise files":
-            return noisy_copies(clips, noise_bank, snr, seed)
+            return noisy_copies(clips, noise_bank, snr_db, seed)
         other = white if condition == "white noise" else voices
-        mixed = mixed_copies(clips, other, each_clip, snr)
+        mixed = mixed_copies(clips, other, each_clip, snr_db)
         if condition == "babble + room":
             return room.degrade(mixed, impulses, channels, picks)
         return mixed
 
+    return degraded
+
+
+def room_predictions(
+    probabilities_of: Callable[[np.ndarray], np.ndarray], clips, labels, noise_bank, seed: int
+) -> dict[str, dict[str, np.ndarray]]:
+    """Predicted speakers per room condition and SNR (dB), ``{condition: {"clean" | "20": ...}}``.
+
+    The conditions are ``room_test_copies``'s (which see). ``probabilities_of``
+    maps ``(n, CLIP_SAMPLES)`` clips to ``(n, speakers)`` probabilities (a
+    Keras model through ``predict``, or a TFLite model), so every export is
+    measured on the same degraded clips. Each entry is the ``(n,)`` integer
+    labels predicted for ``clips`` ``(n, CLIP_SAMPLES)`` in that condition;
+    "clean" is the clips as they are, in every condition.
+    """
+    clean = probabilities_of(clips).argmax(1)
+    degraded = room_test_copies(clips, labels, noise_bank, seed)
     results = {}
     for condition in ROOM_CONDITIONS:
         if condition == "noise files" and not len(noise_bank):

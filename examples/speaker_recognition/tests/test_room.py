@@ -123,6 +123,11 @@ def test_room_predictions_degrade_each_condition_as_stated():
     assert len(seen) == len(expected)
     for got, want in zip(seen, expected, strict=True):
         np.testing.assert_array_equal(got, want)
+    # The copies on their own, as measurements/pair_cues.py takes them: the same clips.
+    degraded = train.room_test_copies(clips, labels, noise_bank, seed=5)
+    np.testing.assert_array_equal(degraded("babble + room", 5.0), expected[-2])
+    with pytest.raises(ValueError, match="condition must be one of"):
+        degraded("thunder", 5.0)
 
 
 def _peak_traced_bytes(function) -> int:
