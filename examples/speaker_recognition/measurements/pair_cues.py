@@ -13,7 +13,9 @@ speakers:
   others (both ways round);
 
 on the clean clips and on the degraded ones, and how often pitch decides
-right the degraded clips the model gets wrong. Where pitch is right on them
+right the degraded clips the model gets wrong; then the model's decision on
+clean clips through the test's rooms alone (``train.room_alone_copies``:
+reverberation, channel, both), with no babble. Where pitch is right on them
 no more often than a coin, the model's errors are not a pitch cue it leaves
 unused::
 
@@ -187,6 +189,15 @@ def main(argv: list[str] | None = None) -> int:
         "  of the clips the model decides wrong between the two, pitch alone decides right "
         f"{share(room_pitch_right[~room_model_right])}"
     )
+    print("room alone (clean clips, no babble):")
+    for name, version in train.room_alone_copies(clips, run["seed"]):
+        probabilities = train.predict(model, version)
+        accuracy = 100 * float((probabilities.argmax(1) == labels).mean())
+        model_right = (probabilities[pair, first] > probabilities[pair, second]) == is_first
+        print(
+            f"  {name}: every speaker {accuracy:.1f} %; "
+            f"between the two, the model: {share(model_right.astype(float))}"
+        )
     return 0
 
 

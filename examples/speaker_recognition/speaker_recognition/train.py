@@ -23,7 +23,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -464,12 +464,22 @@ def accuracies_of(
     }
 
 
-def room_alone(model, clips, labels, seed: int) -> dict[str, float]:
-    """Test accuracy on clean clips through held-out rooms, with no babble or noise.
+def room_alone_copies(clips: np.ndarray, seed: int) -> Iterator[tuple[str, np.ndarray]]:
+    """Clean test clips through held-out rooms, with no babble or noise, one kind at a time.
 
-    Separates what reverberation and the phone channel cost on their own:
-    ``{"reverberation": acc, "channel": acc, "both": acc}``, with the impulse
-    responses and channels of ``room_conditions``.
+    Parameters
+    ----------
+    clips : np.ndarray
+        ``(n, CLIP_SAMPLES)`` float32 test clips.
+    seed : int
+        The run's seed: the impulse responses and channels are
+        ``room_test_copies``'s.
+
+    Yields
+    ------
+    tuple of (str, np.ndarray)
+        ``("reverberation", copy)``, ``("channel", copy)`` and ``("both", copy)``,
+        each copy ``(n, CLIP_SAMPLES)`` float32, made when it is asked for.
     """
     impulses = room.impulse_responses(TEST_ROOMS, seed + 1001)
     channels = room.channel_responses(TEST_ROOMS, seed + 1002)
@@ -478,14 +488,25 @@ def room_alone(model, clips, labels, seed: int) -> dict[str, float]:
     dry = np.zeros((TEST_ROOMS, room.IMPULSE_SAMPLES), np.float32)
     dry[:, 0] = 1.0
     flat = np.ones_like(channels)
-    accuracies = {}
     for name, impulse_bank, channel_bank in (
         ("reverberation", impulses, flat),
         ("channel", dry, channels),
         ("both", impulses, channels),
     ):
-        probabilities = predict(model, room.degrade(clips, impulse_bank, channel_bank, picks))
-        accuracies[name] = float(np.mean(probabilities.argmax(1) == labels))
+        yield name, room.degrade(clips, impulse_bank, channel_bank, picks)
+
+
+def room_alone(model, clips, labels, seed: int) -> dict[str, float]:
+    """Test accuracy on clean clips through held-out rooms, with no babble or noise.
+
+    Separates what reverberation and the phone channel cost on their own:
+    ``{"reverberation": acc, "channel": acc, "both": acc}``, on the clips of
+    ``room_alone_copies``.
+    """
+    accuracies = {}
+    for name, copy in room_alone_copies(clips, seed):
+        accuracies[name] = float(np.mean(predict(model, copy).argmax(1) == labels))
+        del copy  # before the next copy is made: one copy of the clips at a time
     return accuracies
 
 

@@ -130,6 +130,30 @@ def test_room_predictions_degrade_each_condition_as_stated():
         degraded("thunder", 5.0)
 
 
+def test_room_alone_copies_put_clean_clips_through_the_stated_rooms_alone():
+    from speaker_recognition import train
+
+    clips, _, _ = _room_test_material(12)
+    impulses = room.impulse_responses(train.TEST_ROOMS, 3 + 1001)
+    channels = room.channel_responses(train.TEST_ROOMS, 3 + 1002)
+    picks = np.random.default_rng(3 + 9).integers(train.TEST_ROOMS, size=len(clips))
+    dry = np.zeros_like(impulses[:, : room.IMPULSE_SAMPLES])
+    dry[:, 0] = 1.0
+    flat = np.ones_like(channels)
+    copies = dict(train.room_alone_copies(clips, seed=3))
+    assert list(copies) == ["reverberation", "channel", "both"]
+    for name, impulse_bank, channel_bank in (
+        ("reverberation", impulses, flat),
+        ("channel", dry, channels),
+        ("both", impulses, channels),
+    ):
+        want = room.degrade(clips, impulse_bank[picks], channel_bank[picks])
+        np.testing.assert_array_equal(copies[name], want, err_msg=name)
+    # A lone direct path and a flat channel change nothing but rounding.
+    unchanged = room.degrade(clips, dry[picks], flat[picks])
+    np.testing.assert_allclose(unchanged, clips, atol=1e-5)
+
+
 def _peak_traced_bytes(function) -> int:
     import tracemalloc
 

@@ -173,6 +173,8 @@ def test_pair_cues_measures_the_reports_own_babble_and_room_clips(trained_run, c
     reported = 100 * report["accuracy_by_condition"]["babble + room"]["5"]
     assert f"babble + room at 5 dB: every speaker {reported:.1f} %" in printed, printed
     assert "between the two, pitch alone: " in printed
+    for kind, accuracy in report["accuracy_in_room"].items():
+        assert f"  {kind}: every speaker {100 * accuracy:.1f} %; between" in printed, printed
     for arguments, message in (
         ([first, "Nobody"], "'Nobody' is not a speaker of"),
         ([first, first], "two different speakers"),
