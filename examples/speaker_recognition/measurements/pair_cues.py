@@ -168,32 +168,34 @@ def main(argv: list[str] | None = None) -> int:
     is_first = labels[pair] == first
     print(f"{len(pair)} test clips of {args.first} and {args.second}, of {len(labels)}")
     reported = reported_accuracy(args.run, args.snr)
-    for name, version in (("clean", clips), (f"{CONDITION} at {args.snr:g} dB", degraded)):
+
+    def model_decisions(version: np.ndarray) -> tuple[float, np.ndarray]:
+        """Every speaker's accuracy in %, and per pair clip whether its right voice wins."""
         probabilities = train.predict(model, version)
         accuracy = 100 * float((probabilities.argmax(1) == labels).mean())
-        model_right = (probabilities[pair, first] > probabilities[pair, second]) == is_first
+        return accuracy, (probabilities[pair, first] > probabilities[pair, second]) == is_first
+
+    for name, version in (("clean", clips), (f"{CONDITION} at {args.snr:g} dB", degraded)):
+        accuracy, model_right = model_decisions(version)
         pitch = median_log_pitch(version[pair])
         pitch_right = threshold_decisions(pitch, is_first)
         print(f"{name}: every speaker {accuracy:.1f} %")
-        if version is degraded:
-            room_model_right, room_pitch_right = model_right, pitch_right
-            if reported is not None:
-                print(f"  (report.json: {100 * reported:.1f} %)")
+        if version is degraded and reported is not None:
+            print(f"  (report.json: {100 * reported:.1f} %)")
         print(f"  between the two, the model: {share(model_right.astype(float))}")
         print(f"  between the two, pitch alone: {share(pitch_right)}")
         print(
             f"  median f0: {args.first} {np.exp(np.nanmedian(pitch[is_first])):.0f} Hz, "
             f"{args.second} {np.exp(np.nanmedian(pitch[~is_first])):.0f} Hz"
         )
+    # The loop ends on the degraded clips: pitch on the model's errors there.
     print(
         "  of the clips the model decides wrong between the two, pitch alone decides right "
-        f"{share(room_pitch_right[~room_model_right])}"
+        f"{share(pitch_right[~model_right])}"
     )
     print("room alone (clean clips, no babble):")
     for name, version in train.room_alone_copies(clips, run["seed"]):
-        probabilities = train.predict(model, version)
-        accuracy = 100 * float((probabilities.argmax(1) == labels).mean())
-        model_right = (probabilities[pair, first] > probabilities[pair, second]) == is_first
+        accuracy, model_right = model_decisions(version)
         print(
             f"  {name}: every speaker {accuracy:.1f} %; "
             f"between the two, the model: {share(model_right.astype(float))}"

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from measurement_scripts import load_script
 
 from speaker_recognition import SAMPLE_RATE
 
-SCRIPT = Path(__file__).resolve().parents[1] / "measurements" / "pair_cues.py"
 
-
-@functools.cache
 def pair_cues():
-    spec = importlib.util.spec_from_file_location("pair_cues", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("pair_cues")
 
 
 def _harmonic_tone(f0: float, seconds: float = 1.0) -> np.ndarray:

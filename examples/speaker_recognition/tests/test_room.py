@@ -137,7 +137,7 @@ def test_room_alone_copies_put_clean_clips_through_the_stated_rooms_alone():
     impulses = room.impulse_responses(train.TEST_ROOMS, 3 + 1001)
     channels = room.channel_responses(train.TEST_ROOMS, 3 + 1002)
     picks = np.random.default_rng(3 + 9).integers(train.TEST_ROOMS, size=len(clips))
-    dry = np.zeros_like(impulses[:, : room.IMPULSE_SAMPLES])
+    dry = np.zeros_like(impulses)
     dry[:, 0] = 1.0
     flat = np.ones_like(channels)
     copies = dict(train.room_alone_copies(clips, seed=3))

@@ -161,12 +161,13 @@ def test_report_keeps_who_is_taken_for_whom_in_babble_and_a_room(trained_run):
 
 @pytest.mark.slow
 def test_pair_cues_measures_the_reports_own_babble_and_room_clips(trained_run, capsys):
-    from test_pair_cues import pair_cues
+    from measurement_scripts import load_script
 
+    pair_cues = load_script("pair_cues")
     _, run_dir = trained_run
     report = json.loads((run_dir / "report.json").read_text())
     first, second = train.load_run(run_dir)["labels"][:2]
-    assert pair_cues().main([str(run_dir), first, second, "--snr", "5"]) == 0
+    assert pair_cues.main([str(run_dir), first, second, "--snr", "5"]) == 0
     printed = capsys.readouterr().out
     # The script rebuilds the degraded clips itself; they are the report's when
     # the model scores on them what report.json says it scored.
@@ -179,7 +180,7 @@ def test_pair_cues_measures_the_reports_own_babble_and_room_clips(trained_run, c
         ([first, "Nobody"], "'Nobody' is not a speaker of"),
         ([first, first], "two different speakers"),
     ):
-        assert pair_cues().main([str(run_dir), *arguments]) == 2
+        assert pair_cues.main([str(run_dir), *arguments]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
 

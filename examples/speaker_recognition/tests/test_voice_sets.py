@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import csv
-import functools
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from measurement_scripts import load_script
 
 EXAMPLE = Path(__file__).resolve().parents[1]
-SCRIPT = EXAMPLE / "measurements" / "plot_voice_sets.py"
 TABLE = EXAMPLE / "measurements" / "voice_sets.csv"
 MEASUREMENTS = (EXAMPLE / "MEASUREMENTS.md").read_text(encoding="utf-8")
 
 
-@functools.cache
 def _script():
-    spec = importlib.util.spec_from_file_location("plot_voice_sets", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("plot_voice_sets")
 
 
 def _rows() -> list[dict]:
